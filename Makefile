@@ -1,0 +1,54 @@
+# vio4wd: thin entry points; the work is done by CMake (interop/) and dotnet (Vio4wd.sln).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+CONFIGURATION ?= Release
+OUT := $(CURDIR)/out
+NATIVE_BUILD := $(OUT)/build/native
+DOTNET ?= dotnet
+
+# Debian packages the build, the tests and the demo need. `make deps` installs only the missing ones.
+APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
+	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
+	iproute2 iputils-ping
+
+.PHONY: deps build native dotnet launchers test clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(APT_PACKAGES)) packages already installed"; \
+	else \
+		echo "deps: installing" $$missing; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH" >&2; exit 1; }
+
+build: native dotnet launchers
+
+native:
+	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(NATIVE_BUILD) --parallel
+	mkdir -p $(OUT)/native
+	cp $(NATIVE_BUILD)/libvio4wd.so $(OUT)/native/
+
+dotnet: native
+	$(DOTNET) build Vio4wd.sln -c $(CONFIGURATION) --nologo -v quiet
+
+# out/bin/<tool> runs the built program from the source tree.
+launchers:
+	mkdir -p $(OUT)/bin
+	printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' \
+		"$(CURDIR)/src/Vio4wd.Daemon/bin/$(CONFIGURATION)/net10.0/virtio-forwarder.dll" > $(OUT)/bin/virtio-forwarder
+	chmod +x $(OUT)/bin/*
+
+test: deps build
+	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo
+
+clean:
+	rm -rf $(OUT)
+	$(DOTNET) clean Vio4wd.sln --nologo -v quiet || true
+	find src tests -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -1,0 +1,134 @@
+using Vio4wd.Core.Model;
+
+namespace Vio4wd.Core.Configuration;
+
+/// <summary>A static VF: a device relayed on a fixed relay id from start-up.</summary>
+public sealed record StaticVf(DeviceSpec Device, int RelayId);
+
+/// <summary>Worker CPUs of one relay: VF→VM and VM→VF directions (the same CPU when one was given).</summary>
+public sealed record CpuPin(int RelayId, int VfToVmCpu, int VmToVfCpu);
+
+/// <summary>Who owns the vhost-user sockets: the documented default account, the daemon's own, or a named one.</summary>
+public sealed record SocketAccount(string? Name, bool Inherit)
+{
+    /// <summary>The original's default: the account if it exists on the host, else the daemon's own.</summary>
+    public static SocketAccount DefaultOf(string name) => new(name, Inherit: false) { IsDefault = true };
+
+    public static SocketAccount InheritFromProcess { get; } = new(null, Inherit: true);
+
+    public static SocketAccount Named(string name) => new(name, Inherit: false);
+
+    public bool IsDefault { get; private init; }
+}
+
+public enum LogDestination
+{
+    /// <summary>syslog/journald with identity "virtio-forwarder", facility LOCAL0.</summary>
+    Syslog,
+
+    /// <summary>stdout with timestamps (<c>--nodaemon</c> without <c>log_syslog</c>).</summary>
+    Console,
+}
+
+/// <summary>Settings of the vio4wd_core_scheduler, which shares the daemon's config file.</summary>
+public sealed record CoreSchedulerOptions
+{
+    public bool Enabled { get; init; }
+
+    public double Sensitivity { get; init; } = 0.25;
+
+    public int LogLevel { get; init; } = 7;
+
+    public double PollIntervalSeconds { get; init; } = 5.0;
+
+    public bool GlobalNumaOptimisation { get; init; }
+}
+
+/// <summary>
+/// The validated configuration of the daemon, built from the config file and the command line
+/// (the command line wins). Defaults are the original daemon's, except where noted.
+/// </summary>
+public sealed record VirtioForwarderOptions
+{
+    public const string DefaultZmqConfigEndpoint = "ipc:///var/run/virtio-forwarder/config";
+    public const string DefaultZmqPortControlEndpoint = "ipc:///var/run/virtio-forwarder/port_control";
+    public const string DefaultZmqStatsEndpoint = "ipc:///var/run/virtio-forwarder/stats";
+    public const string DefaultZmqCoreSchedEndpoint = "ipc:///var/run/virtio-forwarder/core_sched";
+    public const string DefaultOvsdbSocket = "/usr/local/var/run/openvswitch/db.sock";
+    public const string DefaultVfioVfToken = "14d63f20-8445-11ea-8900-1f9ce7d5650d";
+
+    public string? ConfigFile { get; init; }
+
+    public required CpuSet WorkerCpus { get; init; }
+
+    public int MainLcore { get; init; }
+
+    public int LogLevel { get; init; } = 6;
+
+    public LogDestination LogDestination { get; init; } = LogDestination.Syslog;
+
+    /// <summary>False when <c>--nodaemon</c> was given (run in the foreground).</summary>
+    public bool Daemonize { get; init; } = true;
+
+    public string PidDirectory { get; init; } = "/var/run";
+
+    public string PidFile => Path.Combine(PidDirectory, "virtio-forwarder.pid");
+
+    public string HugepageDirectory { get; init; } = "/mnt/huge";
+
+    public string OvsdbSocket { get; init; } = DefaultOvsdbSocket;
+
+    public bool IpcPortControl { get; init; }
+
+    public string? ZmqConfigEndpoint { get; init; }
+
+    public string? ZmqPortControlEndpoint { get; init; }
+
+    public string? ZmqStatsEndpoint { get; init; }
+
+    public string? ZmqCoreSchedEndpoint { get; init; }
+
+    public SocketAccount SocketOwner { get; init; } = SocketAccount.DefaultOf("libvirt-qemu");
+
+    public SocketAccount SocketGroup { get; init; } = SocketAccount.DefaultOf("kvm");
+
+    public string SocketDirectory { get; init; } = "/tmp";
+
+    public string SocketNameTemplate { get; init; } = "virtio-forwarder%u.sock";
+
+    public bool VhostClientMode { get; init; }
+
+    public bool DynamicSockets { get; init; }
+
+    public bool ZeroCopy { get; init; }
+
+    public bool Jumbo { get; init; }
+
+    public bool MergeableBuffers { get; init; }
+
+    public bool Tso { get; init; }
+
+    public bool SameNuma { get; init; }
+
+    /// <summary>The VFIO VF token passed to the EAL, or null to pass none.</summary>
+    public string? VfioVfToken { get; init; }
+
+    public IReadOnlyList<StaticVf> StaticVfs { get; init; } = [];
+
+    public IReadOnlyList<CpuPin> CpuPins { get; init; } = [];
+
+    /// <summary>Extra EAL arguments (vio4wd addition), e.g. <c>--no-huge -m 1024</c>.</summary>
+    public IReadOnlyList<string> ExtraEalArguments { get; init; } = [];
+
+    /// <summary>The control API's unix socket (vio4wd addition).</summary>
+    public string ControlSocket { get; init; } = "/run/virtio-forwarder/control.sock";
+
+    /// <summary>Devices the pre-start step binds to vfio-pci (VIRTIOFWD_BIND_VFIO_PCI).</summary>
+    public IReadOnlyList<string> BindVfioPci { get; init; } = [];
+
+    public CoreSchedulerOptions CoreScheduler { get; init; } = new();
+
+    /// <summary>The vhost-user socket path of a relay in default-socket mode.</summary>
+    public string SocketPathOf(int relayId) =>
+        Path.Combine(SocketDirectory, SocketNameTemplate.Replace("%u", relayId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+}
