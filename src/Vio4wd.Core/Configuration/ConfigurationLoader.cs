@@ -41,7 +41,8 @@ public static class ConfigurationLoader
             CheckConfig: parsed.Any(o => o.Spec == CheckConfigOption),
             ConfigFile: parsed.LastOrDefault(o => o.Spec == ConfigOption)?.Value);
 
-        if (command.Help || command.Version)
+        // Settings are not judged when the command line itself could not be read.
+        if (command.Help || command.Version || diagnostics.HasErrors)
         {
             return new LoadedConfiguration(command, null, diagnostics, new Dictionary<SettingKey, RawSetting>());
         }

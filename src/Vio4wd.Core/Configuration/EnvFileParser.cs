@@ -81,8 +81,12 @@ public sealed class EnvFileParser
             int line = _line;
             try
             {
-                ParseAssignment();
-                ExpectEndOfStatement();
+                EnvAssignment assignment = ParseAssignment();
+                ExpectEndOfStatement(assignment.Name);
+
+                // Recorded only when the whole statement is sound: a half-read line changes nothing.
+                _assignments.Add(assignment);
+                _variables[assignment.Name] = assignment.Values.Count > 0 ? assignment.Values[0] : string.Empty; // bash: $NAME is element 0
             }
             catch (SyntaxException e)
             {
@@ -92,7 +96,7 @@ public sealed class EnvFileParser
         }
     }
 
-    private void ParseAssignment()
+    private EnvAssignment ParseAssignment()
     {
         int line = _line;
         string name = ReadIdentifier();
@@ -121,16 +125,10 @@ public sealed class EnvFileParser
         if (!AtEnd && Current == '(')
         {
             _pos++;
-            List<string> elements = ReadArrayElements(name);
-            _assignments.Add(new EnvAssignment(name, elements, IsArray: true, line));
-            _variables[name] = elements.Count > 0 ? elements[0] : string.Empty; // bash: $NAME is element 0
+            return new EnvAssignment(name, ReadArrayElements(name), IsArray: true, line);
         }
-        else
-        {
-            string value = ReadWord(name, inArray: false);
-            _assignments.Add(new EnvAssignment(name, [value], IsArray: false, line));
-            _variables[name] = value;
-        }
+
+        return new EnvAssignment(name, [ReadWord(name, inArray: false)], IsArray: false, line);
     }
 
     private List<string> ReadArrayElements(string name)
@@ -319,7 +317,7 @@ public sealed class EnvFileParser
         word.Append(value);
     }
 
-    private void ExpectEndOfStatement()
+    private void ExpectEndOfStatement(string name)
     {
         SkipBlanksAndComments(includeNewlines: false);
         if (AtEnd)
@@ -334,8 +332,7 @@ public sealed class EnvFileParser
             return;
         }
 
-        EnvAssignment last = _assignments[^1];
-        throw new SyntaxException($"{last.Name}: unexpected '{RestOfLine()}' after the value; quote values that contain spaces");
+        throw new SyntaxException($"{name}: unexpected '{RestOfLine()}' after the value; quote values that contain spaces");
     }
 
     private void SkipBlanksAndComments(bool includeNewlines)
