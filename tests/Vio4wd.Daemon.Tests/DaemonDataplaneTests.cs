@@ -1,0 +1,59 @@
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>The daemon brings the real DPDK EAL up (no hugepages) and takes it down on SIGTERM.</summary>
+public class DaemonDataplaneTests
+{
+    private readonly List<string> _prefixes = [];
+
+    [TearDown]
+    public void RemoveRuntimeFolders()
+    {
+        foreach (string dir in _prefixes.Select(p => Path.Combine("/var/run/dpdk", p)).Where(Directory.Exists))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private string NewPrefix()
+    {
+        string prefix = $"vio4wd-daemon-test-{Environment.ProcessId}-{_prefixes.Count}";
+        _prefixes.Add(prefix);
+        return prefix;
+    }
+
+    [Test]
+    public async Task Starts_the_eal_and_stops_cleanly_on_sigterm()
+    {
+        string prefix = NewPrefix();
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "-M", "0", "--nodaemon", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
+        await daemon.WaitForOutputAsync("waiting for SIGTERM", TimeSpan.FromSeconds(60));
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.StandardOutput, Does.Match(@"DPDK version: DPDK \d+\.\d+"));
+            Assert.That(daemon.StandardOutput, Does.Match(@"Maximum relays is \d+"));
+            Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.True);
+        });
+
+        daemon.Signal("TERM");
+        int exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.Zero, daemon.StandardError);
+            Assert.That(daemon.StandardOutput, Does.Contain("Stopping virtio-forwarder"));
+            Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.False, "the EAL runtime folder is removed on exit");
+        });
+    }
+
+    [Test]
+    public async Task Bad_eal_arguments_fail_the_start_with_a_clear_message()
+    {
+        string prefix = NewPrefix();
+        (int exitCode, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "-n", "--eal-args", $"--no-huge --no-pci --file-prefix={prefix} --no-such-eal-option");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(255));
+            Assert.That(stderr, Does.Contain("virtio-forwarder: DPDK EAL initialisation failed: invalid EAL arguments (rte_errno 22: Invalid argument)"));
+            Assert.That(stderr, Does.Contain("--no-such-eal-option"));
+        });
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>Runs out/bin/virtio-forwarder as a child process and always reaps it.</summary>
+internal sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
+
+    private DaemonProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Launcher => Path.Combine(RepoRoot, "out", "bin", "virtio-forwarder");
+
+    public int Id => _process.Id;
+
+    public string StandardOutput { get { lock (_stdout) { return string.Join('\n', _stdout); } } }
+
+    public string StandardError { get { lock (_stderr) { return string.Join('\n', _stderr); } } }
+
+    public static DaemonProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Launcher)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoRoot,
+        };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var daemon = new DaemonProcess(Process.Start(info)!);
+        daemon._process.OutputDataReceived += (_, e) => Append(daemon._stdout, e.Data);
+        daemon._process.ErrorDataReceived += (_, e) => Append(daemon._stderr, e.Data);
+        daemon._process.BeginOutputReadLine();
+        daemon._process.BeginErrorReadLine();
+        return daemon;
+    }
+
+    /// <summary>Runs to completion and returns the exit code.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using DaemonProcess daemon = Start(args);
+        int exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (exitCode, daemon.StandardOutput, daemon.StandardError);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // drains the redirected streams
+        return _process.ExitCode;
+    }
+
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!StandardOutput.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"daemon did not print '{text}'.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private static void Append(List<string> lines, string? line)
+    {
+        if (line is not null)
+        {
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+        }
+    }
+
+    private static string FindRepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Vio4wd.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("Vio4wd.sln not found above the test directory");
+    }
+}

@@ -1,0 +1,84 @@
+namespace Vio4wd.Dataplane.Tests;
+
+/// <summary>
+/// The real DPDK EAL, initialised through the C# binding without hugepages. The EAL can be
+/// initialised once per process, so this fixture owns the one EAL of this test assembly
+/// (dotnet test runs each test assembly in its own process).
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class EalSessionTests
+{
+    private readonly string _prefix = $"vio4wd-test-{Environment.ProcessId}";
+    private EalSession? _eal;
+
+    private string RuntimeDirectory => Path.Combine("/var/run/dpdk", _prefix);
+
+    [OneTimeSetUp]
+    public async Task StartEal()
+    {
+        _eal = await EalSession.StartAsync(["--no-huge", "-m", "256", "--no-pci", "-l", "0", $"--file-prefix={_prefix}", "--log-level=lib.eal:warning"]);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopEal()
+    {
+        try
+        {
+            if (_eal is not null)
+            {
+                await _eal.DisposeAsync();
+            }
+        }
+        finally
+        {
+            // Whatever happened above, leave no runtime folder behind.
+            if (Directory.Exists(RuntimeDirectory))
+            {
+                Directory.Delete(RuntimeDirectory, recursive: true);
+            }
+        }
+    }
+
+    [Test]
+    public void Reports_the_dpdk_version_and_the_relay_limit_of_this_build()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(EalSession.IsRunning, Is.True);
+            Assert.That(EalSession.DpdkVersion, Does.Match(@"^DPDK \d+\.\d+"));
+            Assert.That(EalSession.DpdkVersion, Is.EqualTo($"DPDK {PkgConfigDpdkVersion()}"));
+            Assert.That(EalSession.MaxRelays, Is.EqualTo(RteMaxEthports()));
+            Assert.That(_eal!.MainLcore, Is.Zero);
+            Assert.That(Directory.Exists(RuntimeDirectory), Is.True, "the EAL runs under its own --file-prefix");
+        });
+    }
+
+    [Test]
+    public async Task A_second_initialisation_in_the_same_process_fails_with_a_clear_error()
+    {
+        DataplaneException e = (await Assert.ThrowsAsync<DataplaneException>(async () => await EalSession.StartAsync(["--no-huge", "--no-pci"])))!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(e.Message, Is.EqualTo("DPDK EAL initialisation failed: the DPDK EAL is already initialised in this process (it can be initialised once per process)"));
+            Assert.That(e.ErrorNumber, Is.EqualTo(114)); // EALREADY
+            Assert.That(EalSession.IsRunning, Is.True, "the running EAL is untouched");
+        });
+    }
+
+    // The expected values come from the installed DPDK itself, not from this project.
+    private static string PkgConfigDpdkVersion()
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pkg-config", "--modversion libdpdk") { RedirectStandardOutput = true })!;
+        string version = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return version;
+    }
+
+    private static int RteMaxEthports()
+    {
+        string header = File.ReadLines("/usr/include/x86_64-linux-gnu/dpdk/rte_build_config.h")
+            .Single(l => l.StartsWith("#define RTE_MAX_ETHPORTS ", StringComparison.Ordinal));
+        return int.Parse(header.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
