@@ -27,7 +27,7 @@ deps:
 	fi
 	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH" >&2; exit 1; }
 
-build: native dotnet launchers
+build: deps native dotnet launchers
 
 native:
 	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -45,7 +45,7 @@ launchers:
 		"$(CURDIR)/src/Vio4wd.Daemon/bin/$(CONFIGURATION)/net10.0/virtio-forwarder.dll" > $(OUT)/bin/virtio-forwarder
 	chmod +x $(OUT)/bin/*
 
-test: deps build
+test: build
 	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo
 
 clean:
