@@ -33,7 +33,11 @@ native:
 	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(NATIVE_BUILD) --parallel
 	mkdir -p $(OUT)/native
-	cp $(NATIVE_BUILD)/libvio4wd.so $(OUT)/native/
+	cp $(NATIVE_BUILD)/libvio4wd.so $(NATIVE_BUILD)/relay_selftest $(OUT)/native/
+	cmake -S interop -B $(NATIVE_BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DVIO4WD_ASAN=ON >/dev/null
+	cmake --build $(NATIVE_BUILD)-asan --parallel
+	mkdir -p $(OUT)/native-asan
+	cp $(NATIVE_BUILD)-asan/libvio4wd.so $(NATIVE_BUILD)-asan/relay_selftest $(OUT)/native-asan/
 
 dotnet: native
 	$(DOTNET) build Vio4wd.sln -c $(CONFIGURATION) --nologo -v quiet

@@ -26,6 +26,8 @@ static bool eal_attempted;
  * EAL gets a private copy that lives as long as the process.
  */
 static char **eal_argv;
+/* rte_eal_init() reorders eal_argv: this keeps every copy reachable. */
+static char **eal_argv_owned;
 
 static char **
 copy_args(int argc, const char *const argv[])
@@ -81,8 +83,10 @@ vio4wd_eal_init(int argc, const char *const argv[])
 		return set_error(EALREADY, "%s", describe_init_error(EALREADY));
 
 	eal_argv = copy_args(argc, argv);
-	if (eal_argv == NULL)
+	eal_argv_owned = calloc(argc + 1, sizeof(*eal_argv_owned));
+	if (eal_argv == NULL || eal_argv_owned == NULL)
 		return set_error(ENOMEM, "out of memory copying EAL arguments");
+	memcpy(eal_argv_owned, eal_argv, argc * sizeof(*eal_argv));
 
 	eal_attempted = true;
 	ret = rte_eal_init(argc, eal_argv);

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal model of the relay engine.
+ *
+ * Ownership rules (who may touch what):
+ *  - Control code (C# control thread, vhost callbacks, ethdev event
+ *    callbacks) runs under relay_lock. It owns everything in struct relay
+ *    except what a worker currently owns.
+ *  - A direction of a relay (its staging buffer, round-robin cursor and
+ *    counters) is owned by the worker whose task list contains it. Control
+ *    code takes a direction back by publishing task lists without it and
+ *    waiting for an RCU grace period (dp_publish_tasks()).
+ *  - Workers read relay->vid, relay->port_ready and the queue masks with
+ *    acquire loads. Control code retracts them with release stores and then
+ *    waits for a grace period before it frees what they referred to.
+ */
+
+#ifndef VIO4WD_DATAPLANE_H
+#define VIO4WD_DATAPLANE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "vio4wd.h"
+
+#define BURST_LEN 32
+#define MAX_QUEUE_PAIRS VIO4WD_MAX_QUEUE_PAIRS
+#define MAX_BOND_MEMBERS VIO4WD_MAX_BOND_MEMBERS
+#define MAX_WORKERS 64
+
+enum dir {
+	DIR_VM_TO_VF = 0,
+	DIR_VF_TO_VM = 1,
+	DIR_COUNT = 2,
+};
+
+struct staging {
+	struct rte_mbuf *pkts[BURST_LEN];
+	uint32_t hash[BURST_LEN];
+	uint16_t count;
+};
+
+struct dir_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t drop_unavail_packets;
+	uint64_t drop_unavail_bytes;
+	uint64_t held_bursts;
+	uint64_t queue_packets[MAX_QUEUE_PAIRS];
+};
+
+struct relay {
+	unsigned int id;
+
+	/* Read by workers. */
+	int vid;                 /* vhost device id, -1 while no VM */
+	bool port_ready;         /* the VF port is started */
+	uint16_t port;
+	uint32_t rx_q_mask;      /* guest RX queues enabled (VF -> VM) */
+	uint32_t tx_q_mask;      /* guest TX queues enabled (VM -> VF) */
+	struct rte_mempool *pool;
+
+	/* Owned by the worker of each direction. */
+	struct staging stage[DIR_COUNT];
+	uint32_t tx_q_rr;
+	struct dir_counters ctr[DIR_COUNT];
+
+	/* Control state. */
+	int cpu[DIR_COUNT];      /* worker lcore running the direction, -1 none */
+	int pin[DIR_COUNT];      /* requested lcore, -1 automatic */
+	char socket[VIO4WD_PATH_LEN];
+	bool socket_registered;
+	bool socket_busy;        /* (un)registration in progress */
+	bool client_mode;
+	int pending_vid;         /* connected, not yet running (vring masks) */
+	uint32_t pending_rx_mask;
+	uint32_t pending_tx_mask;
+	uint32_t queue_pairs;
+	uint64_t features;
+	bool lm_pending;
+
+	bool has_device;
+	char device[VIO4WD_DEVICE_LEN];
+	bool is_bond;
+	int bond_mode;
+	char bond_name[32];
+	uint16_t members[MAX_BOND_MEMBERS];
+	unsigned int n_members;
+	bool device_failed;
+
+	int numa;                /* mempool node, -1 any */
+	unsigned int pool_gen;
+	bool realign_pending;
+	int wanted_numa;
+} __rte_cache_aligned;
+
+struct task {
+	struct relay *relay;
+	enum dir dir;
+};
+
+struct task_list {
+	unsigned int n;
+	struct task t[];
+};
+
+struct worker {
+	unsigned int lcore;
+	int numa;
+	struct task_list *tasks;
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t polls;
+	uint64_t packets;
+} __rte_cache_aligned;
+
+struct dataplane {
+	bool running;
+	volatile bool stopping;
+	struct vio4wd_options opts;
+	unsigned int max_relays;
+	struct relay *relays;
+	struct worker workers[MAX_WORKERS];
+	unsigned int n_workers;
+	struct rte_rcu_qsbr *qsbr;
+	pthread_mutex_t lock;
+};
+
+extern struct dataplane dp;
+
+void dp_lock(void);
+void dp_unlock(void);
+
+/* Rebuild every worker's task list from relay->cpu[] and wait until no
+ * worker runs the old lists any more. */
+int dp_publish_tasks(void);
+/* Wait until every worker has passed a quiescent state. */
+void dp_synchronize(void);
+
+/* Place a direction on its pinned or least-loaded worker (two-phase, so a
+ * direction never runs on two workers at once). */
+int dp_place(struct relay *r, enum dir d);
+/* Take a direction off its worker; its staging buffer is then ours. */
+void dp_unplace(struct relay *r, enum dir d);
+/* Free what a direction still holds, counting it as dropped. */
+void dp_drop_staged(struct relay *r, enum dir d);
+
+struct worker *dp_worker_of_lcore(int lcore);
+int dp_ensure_pool(struct relay *r, int numa);
+void dp_release_pool_if_unused(struct relay *r);
+struct relay *dp_relay(unsigned int id);
+
+int worker_main(void *arg);
+uint32_t flow_hash(const struct rte_mbuf *m);
+
+int vhost_start(void);
+void vhost_stop(void);
+int device_start(void);
+void device_stop(void);
+
+void event_post(enum vio4wd_event_type type, unsigned int relay, int64_t value);
+void event_init(void);
+void event_shutdown(void);
+
+#endif /* VIO4WD_DATAPLANE_H */

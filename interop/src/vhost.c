@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The VM side of a relay: one vhost-user socket per relay, in server mode
+ * (QEMU connects) or client mode (we connect, and DPDK reconnects after
+ * breaks). The callbacks arrive on DPDK's vhost thread; they update the
+ * relay under the lock, hand directions to workers, and raise events.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_vhost.h>
+
+#include "dataplane.h"
+#include "errors.h"
+
+#ifndef VHOST_F_LOG_ALL
+#define VHOST_F_LOG_ALL 26
+#endif
+
+static struct relay *
+relay_of_vid(int vid)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return NULL;
+	for (i = 0; i < dp.max_relays; i++) {
+		struct relay *r = &dp.relays[i];
+
+		if ((r->socket_registered || r->socket_busy) && strcmp(r->socket, path) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static int
+on_new_connection(int vid)
+{
+	struct relay *r;
+
+	dp_lock();
+	r = relay_of_vid(vid);
+	if (r != NULL && r->pending_vid < 0) {
+		r->pending_vid = vid;
+		r->pending_rx_mask = 0;
+		r->pending_tx_mask = 0;
+	}
+	dp_unlock();
+	return 0;
+}
+
+static void
+on_destroy_connection(int vid)
+{
+	struct relay *r;
+
+	dp_lock();
+	r = relay_of_vid(vid);
+	if (r != NULL && r->pending_vid == vid) {
+		r->pending_vid = -1;
+		r->pending_rx_mask = 0;
+		r->pending_tx_mask = 0;
+	}
+	dp_unlock();
+}
+
+static int
+on_vring_state_changed(int vid, uint16_t vring, int enable)
+{
+	unsigned int qp = vring / 2;
+	struct relay *r;
+	uint32_t *mask;
+
+	if (qp >= MAX_QUEUE_PAIRS)
+		return 0;
+	dp_lock();
+	r = relay_of_vid(vid);
+	if (r == NULL || r->pending_vid != vid) {
+		dp_unlock();
+		return 0;
+	}
+	/* Even vrings are the guest's RX queues (VF -> VM), odd its TX. */
+	mask = (vring & 1) == 0 ? &r->pending_rx_mask : &r->pending_tx_mask;
+	if (enable)
+		*mask |= 1u << qp;
+	else
+		*mask &= ~(1u << qp);
+	if (r->vid == vid) {
+		__atomic_store_n(&r->rx_q_mask, r->pending_rx_mask, __ATOMIC_RELEASE);
+		__atomic_store_n(&r->tx_q_mask, r->pending_tx_mask, __ATOMIC_RELEASE);
+	}
+	dp_unlock();
+	event_post(VIO4WD_EV_QUEUE_STATE, r->id, (int64_t)vring << 1 | (enable ? 1 : 0));
+	return 0;
+}
+
+static int
+reject(struct relay *r, int vid, int err, const char *why)
+{
+	RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): %s\n", r->id, vid, why);
+	event_post(VIO4WD_EV_VM_REJECTED, r->id, err);
+	return -1;
+}
+
+static int
+on_new_device(int vid)
+{
+	uint16_t vrings, i;
+	struct relay *r;
+	int node, ret;
+
+	dp_lock();
+	r = relay_of_vid(vid);
+	if (r == NULL) {
+		dp_unlock();
+		return -1;
+	}
+	if (r->vid >= 0) {
+		ret = reject(r, vid, EBUSY, "a VM is already connected (one connection per socket)");
+		dp_unlock();
+		return ret;
+	}
+	vrings = rte_vhost_get_vring_num(vid);
+	if (vrings / 2 > MAX_QUEUE_PAIRS) {
+		ret = reject(r, vid, E2BIG, "more than 32 queue pairs");
+		dp_unlock();
+		return ret;
+	}
+	/* Workers poll: the guest need not kick us. */
+	for (i = 0; i < vrings; i++)
+		rte_vhost_enable_guest_notification(vid, i, 0);
+
+	node = rte_vhost_get_numa_node(vid);
+	if (r->pool == NULL) {
+		if (dp_ensure_pool(r, node) < 0) {
+			ret = reject(r, vid, ENOMEM, vio4wd_last_error());
+			dp_unlock();
+			return ret;
+		}
+	} else if (node >= 0 && r->numa >= 0 && node != r->numa) {
+		r->wanted_numa = node;
+		r->realign_pending = true;
+	}
+	r->queue_pairs = vrings / 2;
+	rte_vhost_get_negotiated_features(vid, &r->features);
+	r->lm_pending = false;
+	r->pending_vid = vid;
+	__atomic_store_n(&r->rx_q_mask, r->pending_rx_mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->tx_q_mask, r->pending_tx_mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->vid, vid, __ATOMIC_RELEASE);
+	ret = dp_place(r, DIR_VM_TO_VF);
+	dp_unlock();
+	if (ret < 0)
+		RTE_LOG(ERR, USER1, "relay %u: %s\n", r->id, vio4wd_last_error());
+	event_post(VIO4WD_EV_VM_CONNECTED, r->id, vid);
+	return 0;
+}
+
+static void
+on_destroy_device(int vid)
+{
+	struct relay *r = NULL;
+	unsigned int i;
+
+	dp_lock();
+	for (i = 0; i < dp.max_relays; i++)
+		if (dp.relays[i].vid == vid)
+			r = &dp.relays[i];
+	if (r == NULL) {
+		dp_unlock();
+		return;
+	}
+	/* After the grace period no worker is inside a burst on this vid. */
+	__atomic_store_n(&r->vid, -1, __ATOMIC_RELEASE);
+	dp_synchronize();
+	dp_unplace(r, DIR_VM_TO_VF);
+	dp_drop_staged(r, DIR_VM_TO_VF);
+	__atomic_store_n(&r->rx_q_mask, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->tx_q_mask, 0, __ATOMIC_RELEASE);
+	r->queue_pairs = 0;
+	r->features = 0;
+	r->lm_pending = false;
+	r->realign_pending = false;
+	dp_release_pool_if_unused(r);
+	dp_unlock();
+	event_post(VIO4WD_EV_VM_DISCONNECTED, r->id, vid);
+}
+
+static int
+on_features_changed(int vid, uint64_t features)
+{
+	bool logging = (features & (1ULL << VHOST_F_LOG_ALL)) != 0;
+	struct relay *r;
+	bool changed;
+
+	dp_lock();
+	r = relay_of_vid(vid);
+	if (r == NULL || r->vid != vid) {
+		dp_unlock();
+		return 0;
+	}
+	changed = r->lm_pending != logging;
+	r->lm_pending = logging;
+	r->features = features;
+	dp_unlock();
+	if (changed) {
+		RTE_LOG(NOTICE, USER1, "relay %u: VHOST_F_LOG_ALL is %s: live migration %s\n",
+			r->id, logging ? "set" : "cleared", logging ? "is being initiated" : "ended");
+		event_post(VIO4WD_EV_LIVE_MIGRATION, r->id, logging ? 1 : 0);
+	}
+	return 0;
+}
+
+static const struct rte_vhost_device_ops vhost_ops = {
+	.new_device = on_new_device,
+	.destroy_device = on_destroy_device,
+	.vring_state_changed = on_vring_state_changed,
+	.features_changed = on_features_changed,
+	.new_connection = on_new_connection,
+	.destroy_connection = on_destroy_connection,
+};
+
+static int
+check_socket_path(unsigned int relay, const char *path, bool client)
+{
+	struct stat st;
+	unsigned int i;
+
+	if (path == NULL || path[0] != '/')
+		return set_error(EINVAL, "vhost-user socket path '%s' is not absolute",
+			path != NULL ? path : "");
+	if (strlen(path) >= VIO4WD_PATH_LEN)
+		return set_error(ENAMETOOLONG,
+			"vhost-user socket path '%s' is longer than %d characters", path,
+			VIO4WD_PATH_LEN - 1);
+	for (i = 0; i < dp.max_relays; i++)
+		if ((dp.relays[i].socket_registered || dp.relays[i].socket_busy) &&
+		    strcmp(dp.relays[i].socket, path) == 0)
+			return set_error(EEXIST, "socket '%s' is already used by relay %u", path, i);
+	if (client || lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return set_error(EEXIST, "'%s' exists and is not a socket", path);
+	/* A socket left by a previous run: nobody can be listening on it now
+	 * that we are about to, so it goes. */
+	if (unlink(path) != 0)
+		return set_error(errno, "cannot delete stale socket '%s': %s", path,
+			strerror(errno));
+	RTE_LOG(INFO, USER1, "relay %u: deleted stale unix socket '%s'\n", relay, path);
+	return 0;
+}
+
+static int
+start_vhost_driver(const char *path, bool client)
+{
+	uint64_t disabled = 1ULL << VIRTIO_NET_F_CTRL_RX;
+
+	if (rte_vhost_driver_register(path, client ? RTE_VHOST_USER_CLIENT : 0) != 0)
+		return set_error(EIO, "cannot register vhost-user socket '%s'", path);
+	if ((dp.opts.flags & VIO4WD_OPT_MRGBUF) == 0)
+		disabled |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+	if ((dp.opts.flags & VIO4WD_OPT_TSO) == 0)
+		disabled |= (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6);
+	if (rte_vhost_driver_disable_features(path, disabled) != 0)
+		RTE_LOG(WARNING, USER1, "cannot mask features on '%s'\n", path);
+	if (rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
+	    rte_vhost_driver_start(path) != 0) {
+		rte_vhost_driver_unregister(path);
+		return set_error(EIO, "cannot start vhost-user socket '%s'", path);
+	}
+	return 0;
+}
+
+int
+vio4wd_relay_register_socket(unsigned int relay, const char *path, int client)
+{
+	struct relay *r;
+	int ret;
+
+	clear_error();
+	r = dp_relay(relay);
+	if (r == NULL)
+		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
+			dp.max_relays - 1);
+	dp_lock();
+	if (r->socket_registered || r->socket_busy) {
+		dp_unlock();
+		return set_error(EEXIST, "relay %u already has socket '%s'", relay, r->socket);
+	}
+	ret = check_socket_path(relay, path, client != 0);
+	if (ret < 0) {
+		dp_unlock();
+		return ret;
+	}
+	snprintf(r->socket, sizeof(r->socket), "%s", path);
+	r->client_mode = client != 0;
+	r->socket_busy = true;
+	dp_unlock();
+
+	/* Without the lock: the vhost thread may need it for a callback
+	 * while DPDK waits for that thread. */
+	ret = start_vhost_driver(path, client != 0);
+
+	dp_lock();
+	r->socket_busy = false;
+	if (ret < 0) {
+		r->socket[0] = '\0';
+		dp_unlock();
+		return ret;
+	}
+	r->socket_registered = true;
+	if (!r->client_mode && (dp.opts.socket_uid >= 0 || dp.opts.socket_gid >= 0) &&
+	    chown(path, dp.opts.socket_uid, dp.opts.socket_gid) != 0)
+		RTE_LOG(WARNING, USER1, "cannot chown '%s' to %d:%d: %s\n", path,
+			dp.opts.socket_uid, dp.opts.socket_gid, strerror(errno));
+	dp_unlock();
+	event_post(VIO4WD_EV_SOCKET_REGISTERED, relay, 0);
+	return 0;
+}
+
+int
+vio4wd_relay_unregister_socket(unsigned int relay)
+{
+	char path[VIO4WD_PATH_LEN];
+	struct relay *r;
+	int ret;
+
+	clear_error();
+	r = dp_relay(relay);
+	if (r == NULL)
+		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
+			dp.max_relays - 1);
+	dp_lock();
+	if (!r->socket_registered || r->socket_busy) {
+		dp_unlock();
+		return set_error(ENOENT, "relay %u has no socket", relay);
+	}
+	r->socket_busy = true;
+	snprintf(path, sizeof(path), "%s", r->socket);
+	dp_unlock();
+
+	/* Disconnects the VM first (destroy_device runs on this thread). */
+	ret = rte_vhost_driver_unregister(path);
+
+	dp_lock();
+	r->socket_busy = false;
+	r->socket_registered = false;
+	r->socket[0] = '\0';
+	r->pending_vid = -1;
+	dp_unlock();
+	if (ret != 0)
+		RTE_LOG(WARNING, USER1, "relay %u: unregistering '%s' failed\n", relay, path);
+	event_post(VIO4WD_EV_SOCKET_UNREGISTERED, relay, 0);
+	return 0;
+}
+
+int
+vhost_start(void)
+{
+	return 0;
+}
+
+void
+vhost_stop(void)
+{
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The forwarding loop. Each worker lcore runs the directions in its task
+ * list: VM->VF dequeues from the guest's TX queues and transmits on the VF,
+ * VF->VM receives from the VF and enqueues to the guest's RX queues.
+ *
+ * Nothing is dropped because a queue is full: a burst that does not fit is
+ * held in the direction's staging buffer and retried before anything new is
+ * taken from the source (back-pressure). Packets are dropped, and counted,
+ * only when the destination side is absent.
+ */
+
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_vhost.h>
+
+#include "dataplane.h"
+
+#define IDLE_SLEEP_US 1000
+
+static inline void
+count_drops(struct dir_counters *c, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		c->drop_unavail_packets++;
+		c->drop_unavail_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		rte_pktmbuf_free(pkts[i]);
+	}
+}
+
+static inline uint64_t
+sum_bytes(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	return bytes;
+}
+
+/* Keep the unsent tail of the staging buffer at its front, in order. */
+static inline void
+stage_consume(struct staging *st, uint16_t sent)
+{
+	uint16_t i;
+
+	for (i = sent; i < st->count; i++) {
+		st->pkts[i - sent] = st->pkts[i];
+		st->hash[i - sent] = st->hash[i];
+	}
+	st->count -= sent;
+}
+
+static inline void
+vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
+{
+	uint16_t sent;
+
+	sent = rte_eth_tx_burst(r->port, 0, st->pkts, st->count);
+	c->tx_packets += sent;
+	c->tx_bytes += sum_bytes(st->pkts, sent);
+	if (sent < st->count)
+		c->held_bursts++;
+	stage_consume(st, sent);
+}
+
+/* Next enabled guest TX queue after the cursor, round-robin. */
+static inline int
+next_tx_queue(struct relay *r, uint32_t mask)
+{
+	uint32_t rotated;
+	unsigned int q;
+
+	if (mask == 0)
+		return -1;
+	q = (r->tx_q_rr + 1) % MAX_QUEUE_PAIRS;
+	rotated = (mask >> q) | (q != 0 ? mask << (MAX_QUEUE_PAIRS - q) : 0);
+	q = (q + __builtin_ctz(rotated)) % MAX_QUEUE_PAIRS;
+	r->tx_q_rr = q;
+	return (int)q;
+}
+
+/* Returns the number of packets moved; *ready tells whether both sides
+ * were present. */
+static unsigned int
+relay_vm_to_vf(struct relay *r, bool *ready)
+{
+	struct staging *st = &r->stage[DIR_VM_TO_VF];
+	struct dir_counters *c = &r->ctr[DIR_VM_TO_VF];
+	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
+	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
+	uint16_t before = st->count, n;
+	struct rte_mempool *mp;
+	int q;
+
+	if (vid >= 0 && port_ok)
+		*ready = true;
+	if (st->count > 0) {
+		if (!port_ok) {
+			count_drops(c, st->pkts, st->count);
+			st->count = 0;
+		} else {
+			vf_transmit(r, st, c);
+		}
+		if (st->count > 0)
+			return before - st->count;
+	}
+	if (vid < 0)
+		return before;
+	mp = __atomic_load_n(&r->pool, __ATOMIC_ACQUIRE);
+	q = next_tx_queue(r, __atomic_load_n(&r->tx_q_mask, __ATOMIC_ACQUIRE));
+	if (q < 0 || mp == NULL)
+		return before;
+	n = rte_vhost_dequeue_burst(vid, 2 * q + 1, mp, st->pkts, BURST_LEN);
+	if (n == 0)
+		return before;
+	st->count = n;
+	c->rx_packets += n;
+	c->rx_bytes += sum_bytes(st->pkts, n);
+	c->queue_packets[q] += n;
+	if (!port_ok) {
+		count_drops(c, st->pkts, n);
+		st->count = 0;
+	} else {
+		vf_transmit(r, st, c);
+	}
+	return before + n;
+}
+
+/* The k-th enabled queue of a mask. */
+static inline unsigned int
+nth_queue(uint32_t mask, unsigned int k)
+{
+	while (k-- > 0)
+		mask &= mask - 1;
+	return __builtin_ctz(mask);
+}
+
+static void
+vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
+{
+	uint32_t mask = __atomic_load_n(&r->rx_q_mask, __ATOMIC_ACQUIRE);
+	unsigned int nq = __builtin_popcount(mask);
+	struct rte_mbuf *group[BURST_LEN];
+	uint8_t queue_of[BURST_LEN];
+	bool sent[BURST_LEN];
+	uint16_t i, j, n, done, kept;
+	uint64_t bytes;
+
+	if (nq == 0) {
+		c->held_bursts++;
+		return;
+	}
+	/* Queue per packet from the flow hash, as the original: h & (n-1)
+	 * for a power of two, else h % n, then the k-th enabled queue. */
+	for (i = 0; i < st->count; i++) {
+		unsigned int k = 0;
+
+		if (nq > 1)
+			k = (nq & (nq - 1)) == 0 ? (st->hash[i] & (nq - 1)) : (st->hash[i] % nq);
+		queue_of[i] = nth_queue(mask, k);
+		sent[i] = false;
+	}
+	for (i = 0; i < st->count; i++) {
+		unsigned int q = queue_of[i];
+
+		if (sent[i] || queue_of[i] == 0xff)
+			continue;
+		n = 0;
+		for (j = i; j < st->count; j++)
+			if (queue_of[j] == q && !sent[j])
+				group[n++] = st->pkts[j];
+		done = rte_vhost_enqueue_burst(vid, 2 * q, group, n);
+		bytes = sum_bytes(group, done);
+		c->tx_packets += done;
+		c->tx_bytes += bytes;
+		c->queue_packets[q] += done;
+		if (done < n)
+			c->held_bursts++;
+		/* Mark the first 'done' packets of the group sent; the rest
+		 * of this queue stays, so the flow keeps its order. */
+		for (j = i; j < st->count; j++) {
+			if (queue_of[j] != q || sent[j])
+				continue;
+			if (done > 0) {
+				sent[j] = true;
+				rte_pktmbuf_free(st->pkts[j]);
+				done--;
+			} else {
+				queue_of[j] = 0xff;
+			}
+		}
+	}
+	kept = 0;
+	for (i = 0; i < st->count; i++)
+		if (!sent[i]) {
+			st->pkts[kept] = st->pkts[i];
+			st->hash[kept] = st->hash[i];
+			kept++;
+		}
+	st->count = kept;
+}
+
+static unsigned int
+relay_vf_to_vm(struct relay *r, bool *ready)
+{
+	struct staging *st = &r->stage[DIR_VF_TO_VM];
+	struct dir_counters *c = &r->ctr[DIR_VF_TO_VM];
+	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
+	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
+	uint16_t before = st->count, n, i;
+
+	if (vid >= 0 && port_ok)
+		*ready = true;
+	if (st->count > 0) {
+		if (vid < 0) {
+			count_drops(c, st->pkts, st->count);
+			st->count = 0;
+		} else {
+			vm_enqueue(r, vid, st, c);
+		}
+		if (st->count > 0)
+			return before - st->count;
+	}
+	if (!port_ok)
+		return before;
+	n = rte_eth_rx_burst(r->port, 0, st->pkts, BURST_LEN);
+	if (n == 0)
+		return before;
+	st->count = n;
+	c->rx_packets += n;
+	c->rx_bytes += sum_bytes(st->pkts, n);
+	if (vid < 0) {
+		count_drops(c, st->pkts, n);
+		st->count = 0;
+		return before + n;
+	}
+	if (__builtin_popcount(__atomic_load_n(&r->rx_q_mask, __ATOMIC_RELAXED)) > 1)
+		for (i = 0; i < n; i++)
+			st->hash[i] = flow_hash(st->pkts[i]);
+	vm_enqueue(r, vid, st, c);
+	return before + n;
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	unsigned int lcore = w->lcore;
+
+	while (!dp.stopping) {
+		uint64_t t0 = rte_rdtsc(), t1;
+		struct task_list *tl = __atomic_load_n(&w->tasks, __ATOMIC_ACQUIRE);
+		unsigned int i, moved = 0;
+		bool ready = false;
+
+		for (i = 0; i < tl->n; i++) {
+			struct task *t = &tl->t[i];
+
+			if (t->dir == DIR_VM_TO_VF)
+				moved += relay_vm_to_vf(t->relay, &ready);
+			else
+				moved += relay_vf_to_vm(t->relay, &ready);
+		}
+		rte_rcu_qsbr_quiescent(dp.qsbr, lcore);
+		t1 = rte_rdtsc();
+		w->polls++;
+		w->packets += moved;
+		if (moved > 0)
+			w->busy_cycles += t1 - t0;
+		else
+			w->idle_cycles += t1 - t0;
+		if (!ready && moved == 0) {
+			/* Nothing can flow here: do not burn the core. Offline,
+			 * so grace periods do not wait for the sleep. */
+			rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);
+			usleep(IDLE_SLEEP_US);
+			rte_rcu_qsbr_thread_online(dp.qsbr, lcore);
+			w->idle_cycles += rte_rdtsc() - t1;
+		}
+	}
+	rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);
+	rte_rcu_qsbr_thread_unregister(dp.qsbr, lcore);
+	return 0;
+}
