@@ -1,44 +1,15 @@
+using Vio4wd.Dataplane.Tests.Support;
+
 namespace Vio4wd.Dataplane.Tests;
 
-/// <summary>
-/// The real DPDK EAL, initialised through the C# binding without hugepages. The EAL can be
-/// initialised once per process, so this fixture owns the one EAL of this test assembly
-/// (dotnet test runs each test assembly in its own process).
-/// </summary>
+/// <summary>The real DPDK EAL, initialised through the C# binding without hugepages (see <see cref="DataplaneFixture"/>).</summary>
 [TestFixture]
 [NonParallelizable]
 public class EalSessionTests
 {
-    private readonly string _prefix = $"vio4wd-test-{Environment.ProcessId}";
-    private EalSession? _eal;
+    private static EalSession Eal => DataplaneFixture.Eal;
 
-    private string RuntimeDirectory => Path.Combine("/var/run/dpdk", _prefix);
-
-    [OneTimeSetUp]
-    public async Task StartEal()
-    {
-        _eal = await EalSession.StartAsync(["--no-huge", "-m", "256", "--no-pci", "-l", "0", $"--file-prefix={_prefix}", "--log-level=lib.eal:warning"]);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopEal()
-    {
-        try
-        {
-            if (_eal is not null)
-            {
-                await _eal.DisposeAsync();
-            }
-        }
-        finally
-        {
-            // Whatever happened above, leave no runtime folder behind.
-            if (Directory.Exists(RuntimeDirectory))
-            {
-                Directory.Delete(RuntimeDirectory, recursive: true);
-            }
-        }
-    }
+    private static string RuntimeDirectory => DataplaneFixture.RuntimeDirectory;
 
     [Test]
     public void Reports_the_dpdk_version_and_the_relay_limit_of_this_build()
@@ -49,7 +20,7 @@ public class EalSessionTests
             Assert.That(EalSession.DpdkVersion, Does.Match(@"^DPDK \d+\.\d+"));
             Assert.That(EalSession.DpdkVersion, Is.EqualTo($"DPDK {PkgConfigDpdkVersion()}"));
             Assert.That(EalSession.MaxRelays, Is.EqualTo(RteMaxEthports()));
-            Assert.That(_eal!.MainLcore, Is.Zero);
+            Assert.That(Eal.MainLcore, Is.Zero);
             Assert.That(Directory.Exists(RuntimeDirectory), Is.True, "the EAL runs under its own --file-prefix");
         });
     }

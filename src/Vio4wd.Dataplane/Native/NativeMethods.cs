@@ -8,7 +8,16 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 1;
+    public const int AbiVersion = 2;
+
+    public const int MaxQueuePairs = 32;
+    public const int MaxBondMembers = 8;
+    public const int PathLength = 108;
+    public const int DeviceLength = 512;
+
+    public const uint OptJumbo = 1u << 0;
+    public const uint OptMergeableBuffers = 1u << 1;
+    public const uint OptTso = 1u << 2;
 
     [LibraryImport(Library, EntryPoint = "vio4wd_abi_version")]
     public static partial int AbiVersionOfLibrary();
@@ -37,6 +46,45 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "vio4wd_last_error")]
     public static partial nint LastError();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_dataplane_start")]
+    public static partial int DataplaneStart(in NativeOptions options);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_dataplane_stop")]
+    public static partial int DataplaneStop();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_attach", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int RelayAttach(uint relay, string[] devices, uint count, int bondMode);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_detach")]
+    public static partial int RelayDetach(uint relay);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_register_socket", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int RelayRegisterSocket(uint relay, string path, int client);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_unregister_socket")]
+    public static partial int RelayUnregisterSocket(uint relay);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_set_cpus")]
+    public static partial int RelaySetCpus(uint relay, int vfToVmCpu, int vmToVfCpu);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_relay_get")]
+    public static partial int RelayGet(uint relay, out NativeRelayInfo info);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_worker_count")]
+    public static partial int WorkerCount();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_worker_get")]
+    public static partial int WorkerGet(uint index, out NativeWorkerInfo info);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_event_wait")]
+    public static partial int EventWait(out NativeEvent ev, int timeoutMs);
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_service")]
+    public static partial int Service();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_heap_allocated")]
+    public static partial long HeapAllocated();
 
     public static string ToManagedString(nint utf8) => Marshal.PtrToStringUTF8(utf8) ?? string.Empty;
 }

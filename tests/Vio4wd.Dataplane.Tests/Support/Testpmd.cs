@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Vio4wd.Dataplane.Tests.Support;
+
+/// <summary>
+/// A <c>dpdk-testpmd</c> process standing in for a VM (net_virtio_user) or a peer, driven through
+/// its interactive prompt on stdin. It gets its own --file-prefix; disposal kills it by PID and
+/// removes its runtime folder, whatever state the test left it in.
+/// </summary>
+public sealed class Testpmd : IAsyncDisposable
+{
+    private static int s_count;
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private Testpmd(Process process, string prefix)
+    {
+        _process = process;
+        Prefix = prefix;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Prefix { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <param name="vdevs">--vdev values, e.g. <c>net_virtio_user0,path=/tmp/s.sock</c>.</param>
+    /// <param name="appArguments">testpmd arguments after <c>--</c>; <c>-i</c> is always added.</param>
+    public static Testpmd Start(IEnumerable<string> vdevs, IEnumerable<string> appArguments, string cores = "0,1", int memoryMb = 512)
+    {
+        string prefix = $"vio4wd-peer-{Environment.ProcessId}-{Interlocked.Increment(ref s_count)}";
+        // stdbuf: testpmd printf()s to a pipe, which would otherwise hold its output back.
+        var info = new ProcessStartInfo("stdbuf")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { "-oL", "dpdk-testpmd", "-l", cores, "--no-pci", "--no-huge", "-m", memoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture), "--single-file-segments", $"--file-prefix={prefix}", "--log-level=lib.eal:warning", "--log-level=lib.vhost.config:warning" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (string vdev in vdevs)
+        {
+            info.ArgumentList.Add("--vdev");
+            info.ArgumentList.Add(vdev);
+        }
+
+        info.ArgumentList.Add("--");
+        info.ArgumentList.Add("-i");
+        foreach (string arg in appArguments)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dpdk-testpmd did not start");
+        return new Testpmd(process, prefix);
+    }
+
+    public async Task SendAsync(string command)
+    {
+        await _process.StandardInput.WriteLineAsync(command);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>Quits cleanly, so pcap files are flushed and the vhost connection is closed.</summary>
+    public async Task QuitAsync()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        await SendAsync("quit");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            Assert.Fail($"testpmd {Prefix} did not quit within 30 s:\n{Output}");
+        }
+    }
+
+    /// <summary>Dies at once, as a crashing VM does.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Kill();
+        }
+        finally
+        {
+            _process.Dispose();
+            string runtime = Path.Combine("/var/run/dpdk", Prefix);
+            if (Directory.Exists(runtime))
+            {
+                Directory.Delete(runtime, recursive: true);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
