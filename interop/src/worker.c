@@ -276,9 +276,11 @@ worker_main(void *arg)
 			w->busy_cycles += t1 - t0;
 		else
 			w->idle_cycles += t1 - t0;
-		if (!ready && moved == 0) {
-			/* Nothing can flow here: do not burn the core. Offline,
-			 * so grace periods do not wait for the sleep. */
+		if (!ready) {
+			/* Nothing can flow here: do not burn the core. A source
+			 * whose peer is absent is drained (and its frames counted
+			 * as dropped) once per sleep. Offline, so grace periods
+			 * do not wait for the sleep. */
 			rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);
 			usleep(IDLE_SLEEP_US);
 			rte_rcu_qsbr_thread_online(dp.qsbr, lcore);

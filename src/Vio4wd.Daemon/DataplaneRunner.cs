@@ -2,12 +2,14 @@ using System.Runtime.InteropServices;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
 
 namespace Vio4wd.Daemon;
 
 /// <summary>
-/// Brings the DPDK dataplane up with the configured EAL arguments and holds it until SIGTERM
-/// or SIGINT. Relays, providers and the control API are added on top of this by later work.
+/// Brings the DPDK dataplane up with the configured EAL arguments, sets up the configured
+/// relays and forwards until SIGTERM or SIGINT; then removes every relay (server sockets are
+/// deleted, devices detached) and stops.
 /// </summary>
 internal static class DataplaneRunner
 {
@@ -32,14 +34,59 @@ internal static class DataplaneRunner
 
         await using (eal.ConfigureAwait(false))
         {
-            await Console.Out.WriteLineAsync($"{VirtioForwarder.Name}: DPDK version: {DpdkBuild.Version}").ConfigureAwait(false);
-            await Console.Out.WriteLineAsync($"{VirtioForwarder.Name}: Maximum relays is {DpdkBuild.MaxRelays}, increase RTE_MAX_ETHPORTS in DPDK if more are required").ConfigureAwait(false);
-            await Console.Out.WriteLineAsync($"{VirtioForwarder.Name}: EAL running on main lcore {eal.MainLcore}; waiting for SIGTERM").ConfigureAwait(false);
-            await stop.Task.ConfigureAwait(false);
-            await Console.Out.WriteLineAsync($"{VirtioForwarder.Name}: Stopping virtio-forwarder").ConfigureAwait(false);
+            Log($"DPDK version: {DpdkBuild.Version}");
+            Log($"Maximum relays is {DpdkBuild.MaxRelays}, increase RTE_MAX_ETHPORTS in DPDK if more are required");
+            DataplaneOptions dataplaneOptions;
+            try
+            {
+                dataplaneOptions = DataplaneOptionsOf(options);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            NativeDataplane dataplane;
+            try
+            {
+                dataplane = await NativeDataplane.StartAsync(eal, dataplaneOptions).ConfigureAwait(false);
+            }
+            catch (DataplaneException e)
+            {
+                await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {e.Message}").ConfigureAwait(false);
+                return 255;
+            }
+
+            await using (dataplane.ConfigureAwait(false))
+            {
+                using var stopping = new CancellationTokenSource();
+                Task events = EventLog.RunAsync(dataplane, Log, stopping.Token);
+                Log($"Workers on CPUs {string.Join(',', dataplane.WorkerCpus)}, main lcore {eal.MainLcore}");
+                await new InitialRelays(dataplane, options, Log).ApplyAsync(stopping.Token).ConfigureAwait(false);
+                Log("Forwarding; waiting for SIGTERM");
+                await stop.Task.ConfigureAwait(false);
+                Log("Stopping virtio-forwarder");
+                await stopping.CancelAsync().ConfigureAwait(false);
+                await events.ConfigureAwait(false);
+            }
         }
 
         return 0;
+
+        static void Log(string line) => Console.Out.WriteLine($"{VirtioForwarder.Name}: {line}");
+
+        static DataplaneOptions DataplaneOptionsOf(VirtioForwarderOptions options)
+        {
+            int? uid = HostInspector.UserId(options.SocketOwner, out string? userError);
+            int? gid = HostInspector.GroupId(options.SocketGroup, out string? groupError);
+            if (userError is not null || groupError is not null)
+            {
+                throw new ArgumentException(userError ?? groupError);
+            }
+
+            return new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, uid, gid);
+        }
 
         void Stop(PosixSignalContext context)
         {

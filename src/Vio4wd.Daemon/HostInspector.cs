@@ -108,6 +108,45 @@ internal static partial class HostInspector
             : $"socket {kind} {account.Name} ({variable}) does not exist on this host");
     }
 
+    /// <summary>
+    /// The uid a socket owner setting names: null keeps the daemon's own (inherit, or a default
+    /// account this host lacks). A missing named account is an error the caller reports.
+    /// </summary>
+    public static int? UserId(SocketAccount account, out string? error) =>
+        ResolveAccount(account, "user", GetPwNam, offset: 16, out error);
+
+    public static int? GroupId(SocketAccount account, out string? error) =>
+        ResolveAccount(account, "group", GetGrNam, offset: 16, out error);
+
+    // struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; ... } and
+    // struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; ... }: the id is at 16.
+    private static int? ResolveAccount(SocketAccount account, string kind, Func<string, nint> lookup, int offset, out string? error)
+    {
+        error = null;
+        if (account.Inherit || account.Name is null)
+        {
+            return null;
+        }
+
+        if (account.Name.All(char.IsAsciiDigit))
+        {
+            return int.Parse(account.Name, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        nint entry = lookup(account.Name);
+        if (entry == 0)
+        {
+            if (!account.IsDefault)
+            {
+                error = $"socket {kind} '{account.Name}' does not exist";
+            }
+
+            return null;
+        }
+
+        return Marshal.ReadInt32(entry, offset);
+    }
+
     [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint GetPwNam(string name);
 

@@ -68,6 +68,12 @@ public sealed class Testpmd : IAsyncDisposable
 
         info.ArgumentList.Add("--");
         info.ArgumentList.Add("-i");
+        if (!appArguments.Any(a => a.StartsWith("--total-num-mbufs", StringComparison.Ordinal)))
+        {
+            // testpmd's default pool (~155k mbufs) does not fit the small no-hugepage memory.
+            info.ArgumentList.Add("--total-num-mbufs=8192");
+        }
+
         foreach (string arg in appArguments)
         {
             info.ArgumentList.Add(arg);

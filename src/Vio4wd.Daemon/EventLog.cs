@@ -1,0 +1,41 @@
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Daemon;
+
+/// <summary>Writes what happens in the dataplane as the operator's log lines.</summary>
+internal static class EventLog
+{
+    public static async Task RunAsync(IDataplane dataplane, Action<string> log, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (DataplaneEvent e in dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string? line = Describe(e);
+                if (line is not null)
+                {
+                    log(line);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string? Describe(DataplaneEvent e) => e.Type switch
+    {
+        DataplaneEventType.VmConnected => $"relay {e.Relay}: VM connected (vid={e.Value})",
+        DataplaneEventType.VmDisconnected => $"relay {e.Relay}: VM disconnected (vid={e.Value})",
+        DataplaneEventType.VmRejected => $"relay {e.Relay}: VM connection refused (error {e.Value})",
+        DataplaneEventType.DeviceAttached => $"relay {e.Relay}: device attached as DPDK port {e.Value}",
+        DataplaneEventType.DeviceDetached => $"relay {e.Relay}: device detached",
+        DataplaneEventType.DeviceFailed => $"relay {e.Relay}: device (port {e.Value}) reported its removal",
+        DataplaneEventType.LinkChanged => $"relay {e.Relay}: VF link {(e.Value != 0 ? "up" : "down")}",
+        DataplaneEventType.LiveMigration => $"relay {e.Relay}: live migration {(e.Value != 0 ? "started (VHOST_F_LOG_ALL set)" : "ended")}",
+        DataplaneEventType.MempoolMoved => $"relay {e.Relay}: mempool moved to NUMA node {e.Value} to align with the guest",
+        DataplaneEventType.EventsLost => $"dataplane: {e.Value} events lost (queue overflow)",
+        _ => null,
+    };
+}
