@@ -4,8 +4,9 @@ namespace Vio4wd.Dataplane.Tests;
 
 /// <summary>
 /// The one EAL of this test assembly (the EAL can be initialised once per process; dotnet test
-/// runs each assembly in its own process), with lcore 0 as main and lcore 1 as the worker,
-/// and a dataplane on it that tests may restart with other options.
+/// runs each assembly in its own process), with lcore 0 as main and lcores 1 and 2 as workers
+/// (lcore 2 shares CPU 0 with the main lcore: this machine kind has two CPUs), and a dataplane on it that tests may
+/// restart with other options.
 /// </summary>
 [SetUpFixture]
 public sealed class DataplaneFixture
@@ -19,13 +20,15 @@ public sealed class DataplaneFixture
 
     public static NativeDataplane Dataplane => s_dataplane ?? throw new InvalidOperationException("the dataplane is not running");
 
+    public static IReadOnlyList<int> Workers { get; } = [1, 2];
+
     public static string RuntimeDirectory => Path.Combine("/var/run/dpdk", Prefix);
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
         s_eal = await EalSession.StartAsync(
-            ["--no-huge", "-m", "1024", "--no-pci", "-l", "0,1", $"--file-prefix={Prefix}",
+            ["--no-huge", "-m", "1024", "--no-pci", "--lcores=0@0,1@1,2@0", $"--file-prefix={Prefix}",
              "--log-level=lib.eal:warning", "--log-level=lib.vhost.config:warning"]);
         s_dataplane = await NativeDataplane.StartAsync(s_eal, new DataplaneOptions(MbufsPerRelay: 2047));
     }

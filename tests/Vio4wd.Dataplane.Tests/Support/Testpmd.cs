@@ -83,6 +83,26 @@ public sealed class Testpmd : IAsyncDisposable
         return new Testpmd(process, prefix);
     }
 
+    /// <summary>
+    /// Waits for testpmd's link check after port start ("Checking link statuses..." "Done"):
+    /// by then its ports are configured and started. (A
+    /// virtio_user port connects at probe and restarts the device at port start; frames put in
+    /// the guest's rings before that restart are lost, as with a guest that resets its NIC.)
+    /// </summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains("Checking link statuses...\nDone", StringComparison.Ordinal))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"testpmd {Prefix} did not become ready:\n{Output}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public async Task SendAsync(string command)
     {
         await _process.StandardInput.WriteLineAsync(command);
