@@ -22,16 +22,20 @@ public class DaemonDataplaneTests
     }
 
     [Test]
-    public async Task Starts_the_eal_and_stops_cleanly_on_sigterm()
+    public async Task Starts_the_eal_and_stops_cleanly_on_sigterm_removing_its_sockets()
     {
         string prefix = NewPrefix();
-        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "-M", "0", "--nodaemon", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
+        using var sockets = new Vio4wd.Dataplane.Tests.Support.TempDirectory();
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "-M", "0", "--nodaemon", "-V", sockets.Path, "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
         await daemon.WaitForOutputAsync("waiting for SIGTERM", TimeSpan.FromSeconds(60));
+        int maxRelays = int.Parse(System.Text.RegularExpressions.Regex.Match(daemon.StandardOutput, @"Maximum relays is (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Multiple(() =>
         {
             Assert.That(daemon.StandardOutput, Does.Match(@"DPDK version: DPDK \d+\.\d+"));
-            Assert.That(daemon.StandardOutput, Does.Match(@"Maximum relays is \d+"));
             Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.True);
+            Assert.That(Directory.GetFiles(sockets.Path).Select(Path.GetFileName).Order(),
+                Is.EqualTo(Enumerable.Range(0, maxRelays).Select(i => $"virtio-forwarder{i}.sock").Order()),
+                "default-socket mode: one server socket per relay, named from the template");
         });
 
         daemon.Signal("TERM");
@@ -41,6 +45,7 @@ public class DaemonDataplaneTests
             Assert.That(exitCode, Is.Zero, daemon.StandardError);
             Assert.That(daemon.StandardOutput, Does.Contain("Stopping virtio-forwarder"));
             Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.False, "the EAL runtime folder is removed on exit");
+            Assert.That(Directory.GetFiles(sockets.Path), Is.Empty, "server sockets are removed on exit");
         });
     }
 
