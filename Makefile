@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping
 
-.PHONY: deps build native dotnet launchers test clean
+.PHONY: deps build native dotnet launchers test bench clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -51,6 +51,10 @@ launchers:
 
 test: build
 	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo
+
+# Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
+bench: build
+	/usr/bin/python3 bench/relay_bench.py
 
 clean:
 	rm -rf $(OUT)
