@@ -11,13 +11,16 @@ Topology, the same for both forwarders:
 The peer generates on both ports and drains both (testpmd's flowgen engine), so every frame
 the peer receives crossed the forwarder once. The forwarder gets CPU 1, the peer CPU 0; each
 run measures received frames at the peer over a fixed window after a warm-up. The baseline is
-testpmd io-forwarding between a net_memif port and a net_vhost port, measured in the same run.
+testpmd io-forwarding between a net_memif port and a net_vhost port, measured in the same run;
+the two forwarders alternate, ROUNDS times each, and the medians are compared (single runs on a
+2-CPU machine vary by a factor of two).
 """
 
 import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +29,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAEMON = os.path.join(ROOT, "out", "bin", "virtio-forwarder")
 WARMUP_S = 2.0
-WINDOW_S = 5.0
+WINDOW_S = 3.0
+ROUNDS = 5
 SIZES = [64, 1518]
 EAL_COMMON = ["--no-huge", "-m", "1024", "--no-pci", "--log-level=lib.eal:warning",
               "--log-level=lib.vhost.config:warning"]
@@ -163,15 +167,19 @@ def main():
         sys.exit(f"{DAEMON} is missing: run 'make build' first")
     print(f"vio4wd relay vs dpdk-testpmd io forwarding; memif <-> vhost-user, both directions at once;")
     print(f"forwarder on CPU 1, traffic generator (testpmd flowgen) on CPU 0; {WINDOW_S:.0f} s windows, no hugepages\n")
-    print(f"{'frame':>6}  {'vio4wd Mpps':>12}  {'testpmd Mpps':>12}  {'ratio':>6}")
+    print(f"{'frame':>6}  {'vio4wd Mpps':>12}  {'testpmd Mpps':>12}  {'ratio':>6}   (medians of {ROUNDS}; all runs)")
     for size in SIZES:
-        work = tempfile.mkdtemp(prefix="vio4wd-bench-")
-        try:
-            base = run_testpmd(work, size)
-            ours = run_vio4wd(work, size)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        print(f"{size:>6}  {ours / 1e6:>12.3f}  {base / 1e6:>12.3f}  {ours / base if base else 0:>6.2f}", flush=True)
+        base, ours = [], []
+        for _ in range(ROUNDS):
+            work = tempfile.mkdtemp(prefix="vio4wd-bench-")
+            try:
+                base.append(run_testpmd(work, size))
+                ours.append(run_vio4wd(work, size))
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        b, o = statistics.median(base), statistics.median(ours)
+        runs = " ".join(f"{x / 1e6:.2f}/{y / 1e6:.2f}" for x, y in zip(ours, base))
+        print(f"{size:>6}  {o / 1e6:>12.3f}  {b / 1e6:>12.3f}  {o / b if b else 0:>6.2f}   {runs}", flush=True)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,23 @@ unprobe(uint16_t port)
 		rte_dev_remove(dev);
 }
 
+/* The MTU the original sets (2100, or 9000 with jumbo), or the largest the
+ * device takes when that is less (vdevs such as net_memif stop at 1500). */
+static uint16_t
+device_mtu(uint16_t port, const struct rte_eth_dev_info *info, uint16_t wanted)
+{
+	uint32_t limit = info->max_mtu;
+
+	if (info->max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN &&
+	    info->max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN < limit)
+		limit = info->max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+	if (limit >= wanted)
+		return wanted;
+	RTE_LOG(WARNING, USER1, "port %u takes frames up to MTU %u only, not %u\n", port,
+		limit, wanted);
+	return (uint16_t)limit;
+}
+
 static int
 configure_port(struct relay *r, uint16_t port, bool set_mtu)
 {
@@ -130,8 +147,8 @@ configure_port(struct relay *r, uint16_t port, bool set_mtu)
 	if ((dp.opts.flags & VIO4WD_OPT_TSO) != 0)
 		want |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_UDP_TSO;
 	conf.txmode.offloads = info.tx_offload_capa & want;
-	if (info.max_mtu >= mtu)
-		conf.rxmode.mtu = mtu;
+	mtu = device_mtu(port, &info, mtu);
+	conf.rxmode.mtu = mtu;
 
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret != 0)
