@@ -13,7 +13,9 @@ the peer receives crossed the forwarder once. The forwarder gets CPU 1, the peer
 run measures received frames at the peer over a fixed window after a warm-up. The baseline is
 testpmd io-forwarding between a net_memif port and a net_vhost port, measured in the same run;
 the two forwarders alternate, ROUNDS times each, and the medians are compared (single runs on a
-2-CPU machine vary by a factor of two).
+2-CPU machine vary by a factor of two). The warm-up is long because the daemon's first seconds
+(.NET tiered compilation on CPU 0, shared with the generator) starve the traffic generator.
+Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_ROUNDS, BENCH_SIZES (e.g. 64,1518).
 """
 
 import os
@@ -28,10 +30,10 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAEMON = os.path.join(ROOT, "out", "bin", "virtio-forwarder")
-WARMUP_S = 2.0
-WINDOW_S = 3.0
-ROUNDS = 5
-SIZES = [64, 1518]
+WARMUP_S = float(os.environ.get("BENCH_WARMUP", "6"))
+WINDOW_S = float(os.environ.get("BENCH_WINDOW", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "64,1518").split(",")]
 EAL_COMMON = ["--no-huge", "-m", "1024", "--no-pci", "--log-level=lib.eal:warning",
               "--log-level=lib.vhost.config:warning"]
 

@@ -121,7 +121,7 @@ struct vio4wd_direction_stats {
 	uint64_t tx_bytes;
 	uint64_t drop_unavail_packets; /* dropped: destination absent */
 	uint64_t drop_unavail_bytes;
-	uint64_t held_bursts;          /* bursts held back by a full queue */
+	uint64_t held_bursts;          /* bursts a full queue held back (retried, not dropped) */
 	uint64_t queue_packets[VIO4WD_MAX_QUEUE_PAIRS]; /* per guest queue */
 };
 

@@ -51,6 +51,15 @@ dp_relay(unsigned int id)
 	return &dp.relays[id];
 }
 
+int
+dp_no_relay(unsigned int id)
+{
+	if (!dp.running)
+		return set_error(ENODEV, "the dataplane is not running");
+	return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", id,
+		dp.max_relays - 1);
+}
+
 struct worker *
 dp_worker_of_lcore(int lcore)
 {
@@ -187,6 +196,7 @@ dp_drop_staged(struct relay *r, enum dir d)
 		rte_pktmbuf_free(st->pkts[i]);
 	}
 	st->count = 0;
+	st->held = false;
 }
 
 static struct rte_mempool *
@@ -393,8 +403,7 @@ vio4wd_relay_set_cpus(unsigned int relay, int vf_to_vm_cpu, int vm_to_vf_cpu)
 	clear_error();
 	r = dp_relay(relay);
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)",
-			relay, dp.max_relays - 1);
+		return dp_no_relay(relay);
 	for (d = 0; d < DIR_COUNT; d++)
 		if (want[d] != -1 && dp_worker_of_lcore(want[d]) == NULL)
 			return set_error(EINVAL, "CPU %d is not a worker CPU of this forwarder",

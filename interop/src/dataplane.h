@@ -45,6 +45,7 @@ struct staging {
 	struct rte_mbuf *pkts[BURST_LEN];
 	uint32_t hash[BURST_LEN];
 	uint16_t count;
+	bool held;               /* the destination refused part of it */
 };
 
 struct dir_counters {
@@ -158,6 +159,8 @@ struct worker *dp_worker_of_lcore(int lcore);
 int dp_ensure_pool(struct relay *r, int numa);
 void dp_release_pool_if_unused(struct relay *r);
 struct relay *dp_relay(unsigned int id);
+/* The error for a relay id dp_relay() refused. */
+int dp_no_relay(unsigned int id);
 
 int worker_main(void *arg);
 uint32_t flow_hash(const struct rte_mbuf *m);

@@ -240,8 +240,7 @@ validate_attach(struct relay *r, unsigned int relay, const char *const devices[]
 	unsigned int i;
 
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
-			dp.max_relays - 1);
+		return dp_no_relay(relay);
 	if (devices == NULL || n == 0)
 		return set_error(EINVAL, "no device given for relay %u", relay);
 	if (n > MAX_BOND_MEMBERS)
@@ -340,8 +339,7 @@ vio4wd_relay_detach(unsigned int relay)
 	clear_error();
 	r = dp_relay(relay);
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
-			dp.max_relays - 1);
+		return dp_no_relay(relay);
 	dp_lock();
 	if (!r->has_device) {
 		dp_unlock();

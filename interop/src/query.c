@@ -36,8 +36,7 @@ vio4wd_relay_get(unsigned int relay, struct vio4wd_relay_info *info)
 	clear_error();
 	r = dp_relay(relay);
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
-			dp.max_relays - 1);
+		return dp_no_relay(relay);
 	if (info == NULL)
 		return set_error(EINVAL, "no buffer for relay %u", relay);
 	memset(info, 0, sizeof(*info));

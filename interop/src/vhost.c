@@ -287,8 +287,7 @@ vio4wd_relay_register_socket(unsigned int relay, const char *path, int client)
 	clear_error();
 	r = dp_relay(relay);
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
-			dp.max_relays - 1);
+		return dp_no_relay(relay);
 	dp_lock();
 	if (r->socket_registered || r->socket_busy) {
 		dp_unlock();
@@ -335,8 +334,7 @@ vio4wd_relay_unregister_socket(unsigned int relay)
 	clear_error();
 	r = dp_relay(relay);
 	if (r == NULL)
-		return set_error(ERANGE, "relay %u does not exist (relays are 0..%u)", relay,
-			dp.max_relays - 1);
+		return dp_no_relay(relay);
 	dp_lock();
 	if (!r->socket_registered || r->socket_busy) {
 		dp_unlock();

@@ -33,6 +33,14 @@ count_drops(struct dir_counters *c, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+static inline void
+drop_all(struct staging *st, struct dir_counters *c)
+{
+	count_drops(c, st->pkts, st->count);
+	st->count = 0;
+	st->held = false;
+}
+
 static inline uint64_t
 sum_bytes(struct rte_mbuf **pkts, uint16_t n)
 {
@@ -42,6 +50,15 @@ sum_bytes(struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 	return bytes;
+}
+
+/* Count a burst once when the destination first refuses (part of) it. */
+static inline void
+note_held(struct staging *st, struct dir_counters *c, bool refused)
+{
+	if (refused && !st->held)
+		c->held_bursts++;
+	st->held = refused;
 }
 
 /* Keep the unsent tail of the staging buffer at its front, in order. */
@@ -65,8 +82,7 @@ vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 	sent = rte_eth_tx_burst(r->port, 0, st->pkts, st->count);
 	c->tx_packets += sent;
 	c->tx_bytes += sum_bytes(st->pkts, sent);
-	if (sent < st->count)
-		c->held_bursts++;
+	note_held(st, c, sent < st->count);
 	stage_consume(st, sent);
 }
 
@@ -103,8 +119,7 @@ relay_vm_to_vf(struct relay *r, bool *ready)
 		*ready = true;
 	if (st->count > 0) {
 		if (!port_ok) {
-			count_drops(c, st->pkts, st->count);
-			st->count = 0;
+			drop_all(st, c);
 		} else {
 			vf_transmit(r, st, c);
 		}
@@ -125,8 +140,7 @@ relay_vm_to_vf(struct relay *r, bool *ready)
 	c->rx_bytes += sum_bytes(st->pkts, n);
 	c->queue_packets[q] += n;
 	if (!port_ok) {
-		count_drops(c, st->pkts, n);
-		st->count = 0;
+		drop_all(st, c);
 	} else {
 		vf_transmit(r, st, c);
 	}
@@ -154,7 +168,7 @@ vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
 	uint64_t bytes;
 
 	if (nq == 0) {
-		c->held_bursts++;
+		note_held(st, c, true);
 		return;
 	}
 	/* Queue per packet from the flow hash, as the original: h & (n-1)
@@ -181,8 +195,6 @@ vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
 		c->tx_packets += done;
 		c->tx_bytes += bytes;
 		c->queue_packets[q] += done;
-		if (done < n)
-			c->held_bursts++;
 		/* Mark the first 'done' packets of the group sent; the rest
 		 * of this queue stays, so the flow keeps its order. */
 		for (j = i; j < st->count; j++) {
@@ -197,6 +209,11 @@ vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
 			}
 		}
 	}
+	kept = 0;
+	for (i = 0; i < st->count; i++)
+		if (!sent[i])
+			kept++;
+	note_held(st, c, kept > 0);
 	kept = 0;
 	for (i = 0; i < st->count; i++)
 		if (!sent[i]) {
@@ -220,8 +237,7 @@ relay_vf_to_vm(struct relay *r, bool *ready)
 		*ready = true;
 	if (st->count > 0) {
 		if (vid < 0) {
-			count_drops(c, st->pkts, st->count);
-			st->count = 0;
+			drop_all(st, c);
 		} else {
 			vm_enqueue(r, vid, st, c);
 		}
@@ -237,8 +253,7 @@ relay_vf_to_vm(struct relay *r, bool *ready)
 	c->rx_packets += n;
 	c->rx_bytes += sum_bytes(st->pkts, n);
 	if (vid < 0) {
-		count_drops(c, st->pkts, n);
-		st->count = 0;
+		drop_all(st, c);
 		return before + n;
 	}
 	if (__builtin_popcount(__atomic_load_n(&r->rx_q_mask, __ATOMIC_RELAXED)) > 1)

@@ -54,14 +54,37 @@ public class RelayControlTests
         await Dataplane.DetachDeviceAsync(Relay + 1);
 
         RelayState after = await Dataplane.GetRelayAsync(Relay);
+        IReadOnlyList<RelayState> listed = await Dataplane.ListRelaysAsync();
         Assert.Multiple(async () =>
         {
+            Assert.That(listed.Select(r => r.Id), Does.Contain(Relay).And.Not.Contain(Relay + 1), "the list holds configured relays only");
+            Assert.That(listed.Single(r => r.Id == Relay).Device.Devices, Is.EqualTo(new[] { "net_null_ctl" }));
             Assert.That(after.Vm.Socket, Is.EqualTo(healthy.Vm.Socket));
             Assert.That(after.Device.Devices, Is.EqualTo(healthy.Device.Devices));
             Assert.That(after.Device.Started, Is.True);
             Assert.That(File.Exists(dir.File("not-a-socket")), Is.True, "a file that is not a socket is left alone");
             Assert.That((await Dataplane.GetRelayAsync(Relay + 1)).IsEmpty, Is.True, "failed requests left nothing behind");
         });
+    }
+
+    [Test]
+    public async Task Workers_with_no_relay_ready_sleep_instead_of_spinning()
+    {
+        // A socket without a VM and a device without a VM: nothing can flow.
+        using var dir = new TempDirectory();
+        await Dataplane.RegisterSocketAsync(Relay, dir.File("idle.sock"), VhostMode.Server);
+        await Dataplane.AttachDeviceAsync(Relay, DeviceAttachment.Of("net_null_idle"));
+        WorkerLoad[] before = [.. await Dataplane.GetWorkerLoadsAsync()];
+        await Task.Delay(1000);
+        WorkerLoad[] after = [.. await Dataplane.GetWorkerLoadsAsync()];
+        for (int i = 0; i < after.Length; i++)
+        {
+            // A spinning worker polls millions of times a second; a sleeping one about 1000.
+            Assert.That(after[i].Polls - before[i].Polls, Is.LessThan(5000), $"polls of worker {after[i].Cpu} in one second");
+        }
+
+        RelayState state = await Dataplane.GetRelayAsync(Relay);
+        Assert.That(state.VfToVmStats.DroppedUnavailablePackets, Is.GreaterThan(0), "the VF is still drained, its frames counted as dropped");
     }
 
     [Test]
