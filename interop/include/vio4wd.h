@@ -200,6 +200,10 @@ VIO4WD_API int vio4wd_event_wait(struct vio4wd_event *ev, int timeout_ms);
  * thread after events; returns the number of relays serviced. */
 VIO4WD_API int vio4wd_service(void);
 
+/* Test hook: replace the relay's mempool with a new one on 'node' (-1 any)
+ * now, as the NUMA realignment does when a VM connects on another node. */
+VIO4WD_API int vio4wd_test_move_pool(unsigned int relay, int node);
+
 /* Bytes allocated from DPDK's heaps (all NUMA nodes): leak checks. */
 VIO4WD_API int64_t vio4wd_heap_allocated(void);
 

@@ -199,16 +199,23 @@ dp_drop_staged(struct relay *r, enum dir d)
 	st->held = false;
 }
 
+/* The original's sizes: 4095 mbufs, n_members x 4096 - 1 for a bond. */
+unsigned int
+bond_pool_size(const struct relay *r)
+{
+	unsigned int n = dp.opts.mbufs_per_relay != 0 ? dp.opts.mbufs_per_relay : DEFAULT_MBUFS;
+
+	return r->is_bond && r->n_members > 1 ? r->n_members * (n + 1) - 1 : n;
+}
+
 static struct rte_mempool *
 create_pool(struct relay *r, int numa)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
-	unsigned int n = dp.opts.mbufs_per_relay != 0 ? dp.opts.mbufs_per_relay : DEFAULT_MBUFS;
+	unsigned int n = bond_pool_size(r);
 	uint16_t size = (dp.opts.flags & (VIO4WD_OPT_JUMBO | VIO4WD_OPT_TSO)) != 0 ?
 		JUMBO_MBUF_SIZE : DEFAULT_MBUF_SIZE;
 
-	if (r->is_bond)
-		n = r->n_members * (n + 1) - 1;
 	snprintf(name, sizeof(name), "vio4wd_r%u_%u", r->id, r->pool_gen++);
 	return rte_pktmbuf_pool_create(name, n, RTE_MIN(MEMPOOL_CACHE, n / 2), 0, size,
 		numa >= 0 ? numa : SOCKET_ID_ANY);

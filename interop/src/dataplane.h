@@ -157,6 +157,8 @@ void dp_drop_staged(struct relay *r, enum dir d);
 
 struct worker *dp_worker_of_lcore(int lcore);
 int dp_ensure_pool(struct relay *r, int numa);
+/* Mbufs a relay's pool needs (more for a bond). */
+unsigned int bond_pool_size(const struct relay *r);
 void dp_release_pool_if_unused(struct relay *r);
 struct relay *dp_relay(unsigned int id);
 /* The error for a relay id dp_relay() refused. */

@@ -233,6 +233,8 @@ release_device(struct relay *r)
 	r->device[0] = '\0';
 }
 
+static int move_pool(struct relay *r, int node);
+
 static int
 validate_attach(struct relay *r, unsigned int relay, const char *const devices[],
 	unsigned int n, int bond_mode)
@@ -303,6 +305,8 @@ vio4wd_relay_attach(unsigned int relay, const char *const devices[], unsigned in
 			node = (int)rte_lcore_to_socket_id(r->pin[DIR_VF_TO_VM]);
 		ret = dp_ensure_pool(r, node);
 	}
+	if (ret == 0 && r->is_bond && r->pool != NULL && r->pool->size < bond_pool_size(r))
+		ret = move_pool(r, r->numa); /* the VM came first: grow its pool for the bond */
 	if (ret == 0)
 		ret = configure_port(r, r->port, !r->is_bond);
 	if (ret == 0) {
@@ -392,20 +396,18 @@ device_stop(void)
 }
 
 /*
- * Move a relay's mempool to the node of the VM that connected, so packets do
- * not cross the interconnect twice. Both directions pause for the swap.
+ * Give a relay a new mempool on a NUMA node. Both directions pause for the
+ * swap: they leave their workers, the port stops and its queues are set up
+ * again on the new pool, and only then is the old pool freed.
  */
 static int
-realign_pool(struct relay *r)
+move_pool(struct relay *r, int node)
 {
 	struct rte_mempool *old = r->pool;
 	bool had_port = r->has_device && r->port_ready;
-	int node = r->wanted_numa, ret;
 	enum dir d;
+	int ret;
 
-	r->realign_pending = false;
-	if (old == NULL || node < 0 || node == r->numa)
-		return 0;
 	__atomic_store_n(&r->port_ready, false, __ATOMIC_RELEASE);
 	for (d = 0; d < DIR_COUNT; d++)
 		dp_unplace(r, d);
@@ -416,13 +418,8 @@ realign_pool(struct relay *r)
 		rte_eth_dev_stop(r->port);
 	r->pool = NULL;
 	ret = dp_ensure_pool(r, node);
-	if (ret < 0) {
+	if (ret < 0)
 		r->pool = old;
-	} else {
-		RTE_LOG(NOTICE, USER1,
-			"relay %u: mempool moved to NUMA node %d to align with the connecting guest\n",
-			r->id, node);
-	}
 	if (had_port) {
 		if (configure_port(r, r->port, false) == 0 && rte_eth_dev_start(r->port) == 0)
 			__atomic_store_n(&r->port_ready, true, __ATOMIC_RELEASE);
@@ -434,6 +431,38 @@ realign_pool(struct relay *r)
 		rte_mempool_free(old);
 		event_post(VIO4WD_EV_MEMPOOL_MOVED, r->id, r->numa);
 	}
+	return ret;
+}
+
+/* Align a relay's mempool with the node of the VM that connected, so packets
+ * do not cross the interconnect twice. */
+static int
+realign_pool(struct relay *r)
+{
+	int node = r->wanted_numa;
+
+	r->realign_pending = false;
+	if (r->pool == NULL || node < 0 || node == r->numa)
+		return 0;
+	RTE_LOG(NOTICE, USER1,
+		"relay %u: mempool affinity requires change from %d to %d to align with the connecting guest\n",
+		r->id, r->numa, node);
+	return move_pool(r, node);
+}
+
+int
+vio4wd_test_move_pool(unsigned int relay, int node)
+{
+	struct relay *r;
+	int ret;
+
+	clear_error();
+	r = dp_relay(relay);
+	if (r == NULL)
+		return dp_no_relay(relay);
+	dp_lock();
+	ret = r->pool != NULL ? move_pool(r, node) : set_error(ENOENT, "relay %u has no mempool", relay);
+	dp_unlock();
 	return ret;
 }
 

@@ -10,7 +10,8 @@
  * net_null port.
  *
  * Relay 0 carries traffic the whole time and must lose nothing while relay 1
- * is attached, detached, registered and unregistered 'cycles' times.
+ * is attached, detached, registered and unregistered 'cycles' times; then
+ * relay 0's mempool is replaced ten times (the NUMA realignment path).
  * Exit status 0 = all checks passed.
  */
 
@@ -228,6 +229,14 @@ main(int argc, char **argv)
 		if (c % 2 == 1)
 			CHECK(vio4wd_relay_set_cpus(0, 1, 1), "set_cpus");
 	}
+	/* The NUMA realignment path: relay 0 gets new mempools between bursts. */
+	for (c = 0; c < 10; c++) {
+		CHECK(vio4wd_test_move_pool(0, c % 2 == 0 ? 0 : -1), "move_pool");
+		got = round_trip(vm0, 300, 0xc0000 + c);
+		if (got != 300)
+			FAIL("after mempool move %u: %u of 300 frames came back", c, got);
+	}
+
 	CHECK(vio4wd_relay_get(1, &info), "relay_get 1");
 	if (info.flags != 0 || info.mbufs_total != 0)
 		FAIL("relay 1 not empty after the cycles (flags %x)", info.flags);

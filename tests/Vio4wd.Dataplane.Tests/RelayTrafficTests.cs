@@ -85,6 +85,7 @@ public class RelayTrafficTests
                 Assert.That(state.Device.Devices, Is.EqualTo(new[] { "net_null_ba", "net_null_bb" }));
                 Assert.That(state.Device.Counters.OutPackets, Is.GreaterThanOrEqualTo(state.VmToVfStats.TxPackets), "the bond port counted what the relay sent");
                 Assert.That(state.Device.Counters.InPackets, Is.GreaterThanOrEqualTo(state.VfToVmStats.RxPackets), "the bond port counted what the relay received");
+                Assert.That(state.MbufsTotal, Is.EqualTo(2 * 2048 - 1), "a bond's pool has room for every member (grown after the VM came first)");
             });
         }
         finally
