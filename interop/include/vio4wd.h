@@ -204,9 +204,6 @@ VIO4WD_API int vio4wd_service(void);
  * now, as the NUMA realignment does when a VM connects on another node. */
 VIO4WD_API int vio4wd_test_move_pool(unsigned int relay, int node);
 
-/* Bytes allocated from DPDK's heaps (all NUMA nodes): leak checks. */
-VIO4WD_API int64_t vio4wd_heap_allocated(void);
-
 /* Text describing the last failure on the calling thread ("" if none). */
 VIO4WD_API const char *vio4wd_last_error(void);
 

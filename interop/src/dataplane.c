@@ -52,6 +52,14 @@ dp_relay(unsigned int id)
 }
 
 int
+dp_begin(unsigned int id, struct relay **r)
+{
+	clear_error();
+	*r = dp_relay(id);
+	return *r != NULL ? 0 : dp_no_relay(id);
+}
+
+int
 dp_no_relay(unsigned int id)
 {
 	if (!dp.running)
@@ -405,12 +413,11 @@ vio4wd_relay_set_cpus(unsigned int relay, int vf_to_vm_cpu, int vm_to_vf_cpu)
 {
 	int want[DIR_COUNT] = { [DIR_VM_TO_VF] = vm_to_vf_cpu, [DIR_VF_TO_VM] = vf_to_vm_cpu };
 	struct relay *r;
-	int d, ret = 0;
+	int d, ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	for (d = 0; d < DIR_COUNT; d++)
 		if (want[d] != -1 && dp_worker_of_lcore(want[d]) == NULL)
 			return set_error(EINVAL, "CPU %d is not a worker CPU of this forwarder",
@@ -458,17 +465,4 @@ vio4wd_worker_get(unsigned int index, struct vio4wd_worker_info *info)
 	info->packets = __atomic_load_n(&w->packets, __ATOMIC_RELAXED);
 	info->hz = rte_get_tsc_hz();
 	return 0;
-}
-
-int64_t
-vio4wd_heap_allocated(void)
-{
-	struct rte_malloc_socket_stats st;
-	int64_t total = 0;
-	unsigned int s;
-
-	for (s = 0; s < RTE_MAX_NUMA_NODES; s++)
-		if (rte_malloc_get_socket_stats(s, &st) == 0)
-			total += (int64_t)st.heap_allocsz_bytes;
-	return total;
 }

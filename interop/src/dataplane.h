@@ -163,6 +163,9 @@ void dp_release_pool_if_unused(struct relay *r);
 struct relay *dp_relay(unsigned int id);
 /* The error for a relay id dp_relay() refused. */
 int dp_no_relay(unsigned int id);
+/* Start of a public call on one relay: clears the error, resolves the id
+ * (0, or the error to return). */
+int dp_begin(unsigned int id, struct relay **r);
 
 int worker_main(void *arg);
 uint32_t flow_hash(const struct rte_mbuf *m);

@@ -241,8 +241,6 @@ validate_attach(struct relay *r, unsigned int relay, const char *const devices[]
 {
 	unsigned int i;
 
-	if (r == NULL)
-		return dp_no_relay(relay);
 	if (devices == NULL || n == 0)
 		return set_error(EINVAL, "no device given for relay %u", relay);
 	if (n > MAX_BOND_MEMBERS)
@@ -280,9 +278,9 @@ vio4wd_relay_attach(unsigned int relay, const char *const devices[], unsigned in
 	struct relay *r;
 	int ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	ret = validate_attach(r, relay, devices, n, bond_mode);
+	ret = dp_begin(relay, &r);
+	if (ret == 0)
+		ret = validate_attach(r, relay, devices, n, bond_mode);
 	if (ret < 0)
 		return ret;
 
@@ -339,11 +337,11 @@ int
 vio4wd_relay_detach(unsigned int relay)
 {
 	struct relay *r;
+	int ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	dp_lock();
 	if (!r->has_device) {
 		dp_unlock();
@@ -456,10 +454,9 @@ vio4wd_test_move_pool(unsigned int relay, int node)
 	struct relay *r;
 	int ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	dp_lock();
 	ret = r->pool != NULL ? move_pool(r, node) : set_error(ENOENT, "relay %u has no mempool", relay);
 	dp_unlock();

@@ -31,12 +31,11 @@ vio4wd_relay_get(unsigned int relay, struct vio4wd_relay_info *info)
 {
 	struct rte_eth_stats st;
 	struct relay *r;
-	int d;
+	int d, ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	if (info == NULL)
 		return set_error(EINVAL, "no buffer for relay %u", relay);
 	memset(info, 0, sizeof(*info));

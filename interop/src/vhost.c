@@ -284,10 +284,9 @@ vio4wd_relay_register_socket(unsigned int relay, const char *path, int client)
 	struct relay *r;
 	int ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	dp_lock();
 	if (r->socket_registered || r->socket_busy) {
 		dp_unlock();
@@ -331,10 +330,9 @@ vio4wd_relay_unregister_socket(unsigned int relay)
 	struct relay *r;
 	int ret;
 
-	clear_error();
-	r = dp_relay(relay);
-	if (r == NULL)
-		return dp_no_relay(relay);
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
 	dp_lock();
 	if (!r->socket_registered || r->socket_busy) {
 		dp_unlock();

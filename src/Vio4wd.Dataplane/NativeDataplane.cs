@@ -132,9 +132,6 @@ public sealed class NativeDataplane : IDataplane
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Bytes allocated from DPDK's heaps: for leak checks.</summary>
-    public Task<long> GetHeapAllocatedAsync() => _eal.InvokeAsync(NativeMethods.HeapAllocated);
-
     public async ValueTask DisposeAsync()
     {
         if (_disposed)

@@ -83,8 +83,5 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "vio4wd_service")]
     public static partial int Service();
 
-    [LibraryImport(Library, EntryPoint = "vio4wd_heap_allocated")]
-    public static partial long HeapAllocated();
-
     public static string ToManagedString(nint utf8) => Marshal.PtrToStringUTF8(utf8) ?? string.Empty;
 }
