@@ -1,0 +1,261 @@
+using System.Threading.RateLimiting;
+using Vio4wd.Core.Relays;
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.Reconciliation;
+
+/// <summary>Tuning of the reconciler.</summary>
+public sealed record ReconcilerOptions
+{
+    public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Dataplane passes per second, all relays together (token bucket).</summary>
+    public int PassesPerSecond { get; init; } = 100;
+}
+
+/// <summary>
+/// Level-triggered: each pass over a relay compares the desired state with the live state the
+/// dataplane reports (the dataplane is the truth, not a cache) and makes only the changes that
+/// differ, so repeating a pass does nothing and an unchanged relay is never touched. Events and
+/// a periodic full resync only say "look again"; failures retry with per-relay backoff.
+/// </summary>
+public sealed class Reconciler : IDisposable
+{
+    private readonly IDataplane _dataplane;
+    private readonly DesiredStateStore _desired;
+    private readonly RelayStatusStore _statuses;
+    private readonly ReconcilerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Worklist _work;
+    private readonly TokenBucketRateLimiter _limiter;
+
+    public Reconciler(IDataplane dataplane, DesiredStateStore desired, RelayStatusStore statuses, ReconcilerOptions? options = null, TimeProvider? time = null)
+    {
+        _dataplane = dataplane;
+        _desired = desired;
+        _statuses = statuses;
+        _options = options ?? new ReconcilerOptions();
+        _time = time ?? TimeProvider.System;
+        _work = new Worklist(_options.BackoffBase, _options.BackoffMax, _time);
+        _limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = _options.PassesPerSecond,
+            TokensPerPeriod = _options.PassesPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        });
+        _desired.Changed += ids =>
+        {
+            foreach (int id in ids)
+            {
+                _work.Add(id);
+            }
+        };
+    }
+
+    /// <summary>Asks for a pass over one relay.</summary>
+    public void Enqueue(int relayId) => _work.Add(relayId);
+
+    /// <summary>Queues every relay that is desired or live.</summary>
+    public async Task ResyncAsync(CancellationToken cancellationToken)
+    {
+        foreach (DesiredRelay relay in _desired.All())
+        {
+            _work.Add(relay.Spec.RelayId);
+        }
+
+        foreach (RelayState live in await _dataplane.ListRelaysAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _work.Add(live.Id);
+        }
+    }
+
+    /// <summary>Processes the worklist, dataplane events and periodic resyncs until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Task events = WatchEventsAsync(cancellationToken);
+        Task resync = ResyncPeriodicallyAsync(cancellationToken);
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                int id = await _work.TakeAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    using RateLimitLease lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+                    await ReconcileAsync(id, cancellationToken).ConfigureAwait(false);
+                    _work.Forget(id);
+                }
+                catch (DataplaneException e)
+                {
+                    TimeSpan retry = _work.AddRateLimited(id);
+                    Record(id, s => s.WithEvent(new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed",
+                        $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms")) with { LastError = e.Message });
+                }
+                finally
+                {
+                    _work.Done(id);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        await Task.WhenAll(events, resync).ConfigureAwait(false);
+    }
+
+    /// <summary>One level-triggered pass over one relay.</summary>
+    public async Task ReconcileAsync(int id, CancellationToken cancellationToken)
+    {
+        DesiredRelay? want = _desired.Get(id);
+        RelaySpec? spec = want?.Spec;
+        RelayState live = await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false);
+        RelayStatus before = _statuses.Get(id) ?? new RelayStatus { Id = id };
+        bool drifted = before.ObservedGeneration == want?.Generation && before.Spec is not null && !Matches(spec, live);
+        var acted = new List<string>();
+
+        VhostSocketSpec? liveSocket = live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode);
+        if (!Equals(liveSocket, spec?.Socket))
+        {
+            if (liveSocket is not null)
+            {
+                await _dataplane.UnregisterSocketAsync(id, cancellationToken).ConfigureAwait(false);
+                acted.Add($"removed socket {liveSocket.Path}");
+            }
+
+            if (spec?.Socket is { } socket)
+            {
+                await _dataplane.RegisterSocketAsync(id, socket.Path, socket.Mode, cancellationToken).ConfigureAwait(false);
+                acted.Add($"registered socket {socket.Path} ({socket.Mode.ToString().ToLowerInvariant()} mode)");
+            }
+        }
+
+        DeviceAttachment? liveDevice = LiveDevice(live);
+        if (!RelaySpec.SameDevice(liveDevice, spec?.Device))
+        {
+            if (liveDevice is not null)
+            {
+                await _dataplane.DetachDeviceAsync(id, cancellationToken).ConfigureAwait(false);
+                acted.Add($"detached {liveDevice}");
+            }
+
+            if (spec?.Device is { } device)
+            {
+                await _dataplane.AttachDeviceAsync(id, device, cancellationToken).ConfigureAwait(false);
+                acted.Add($"attached {device}");
+            }
+        }
+
+        var livePins = new CpuPins(live.VfToVm.PinnedCpu, live.VmToVf.PinnedCpu);
+        CpuPins wantPins = spec?.Pins ?? new CpuPins(null, null);
+        if (livePins != wantPins)
+        {
+            await _dataplane.SetCpusAsync(id, wantPins.VfToVm, wantPins.VmToVf, cancellationToken).ConfigureAwait(false);
+            acted.Add($"pinned to CPUs {wantPins.VfToVm?.ToString() ?? "auto"},{wantPins.VmToVf?.ToString() ?? "auto"}");
+        }
+
+        RelayState now = acted.Count > 0 ? await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false) : live;
+        if (want is null && now.IsEmpty)
+        {
+            _statuses.Remove(id);
+            return;
+        }
+
+        Record(id, s =>
+        {
+            RelayStatus next = s with { Source = want?.Source, Spec = spec, Generation = want?.Generation ?? s.Generation, ObservedGeneration = want?.Generation ?? s.Generation, LastError = null, Live = now };
+            if (acted.Count > 0)
+            {
+                next = next.WithEvent(new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted)));
+            }
+
+            return WithConditions(next, want, now);
+        });
+    }
+
+    public void Dispose()
+    {
+        _work.Dispose();
+        _limiter.Dispose();
+    }
+
+    private RelayStatus WithConditions(RelayStatus status, DesiredRelay? want, RelayState live)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        bool wantsDevice = want?.Spec.Device is not null;
+        bool deviceReady = live.Device.Attached && live.Device.Started && !live.Device.Failed;
+        status = status.WithCondition(ConditionTypes.DeviceReady, deviceReady,
+            deviceReady ? "Attached" : live.Device.Failed ? "DeviceRemoved" : wantsDevice ? "NotAttached" : "NoDevice",
+            deviceReady ? $"{string.Join(", ", live.Device.Devices)} is DPDK port {live.Device.Port}" : wantsDevice ? "the device is not attached" : "no device is configured for this relay", now);
+        status = status.WithCondition(ConditionTypes.VhostConnected, live.Vm.Connected,
+            live.Vm.Connected ? "Connected" : live.Vm.Socket is null ? "NoSocket" : "WaitingForVm",
+            live.Vm.Connected ? $"VM connected on {live.Vm.Socket} with {live.Vm.QueuePairs} queue pair(s)" : live.Vm.Socket is null ? "no vhost-user socket" : $"no VM on {live.Vm.Socket}", now);
+        bool conflict = want?.Conflicts.Count > 0;
+        bool ready = deviceReady && live.Vm.Connected && !conflict;
+        return status.WithCondition(ConditionTypes.Ready, ready,
+            ready ? "Forwarding" : conflict ? "Conflict" : !deviceReady ? "DeviceNotReady" : "VhostNotConnected",
+            conflict ? string.Join("; ", want!.Conflicts) : ready ? "packets flow both ways" : "waiting for both sides", now);
+    }
+
+    private static bool Matches(RelaySpec? spec, RelayState live) =>
+        Equals(live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode), spec?.Socket)
+        && RelaySpec.SameDevice(LiveDevice(live), spec?.Device);
+
+    private static DeviceAttachment? LiveDevice(RelayState live) =>
+        !live.Device.Attached ? null
+        : live.Device.BondMode is { } mode ? DeviceAttachment.Bond(mode, live.Device.Devices)
+        : DeviceAttachment.Of(live.Device.Devices[0]);
+
+    private void Record(int id, Func<RelayStatus, RelayStatus> change) => _statuses.Update(id, change);
+
+    private async Task WatchEventsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (DataplaneEvent e in _dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Type == DataplaneEventType.EventsLost)
+                {
+                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    _work.Add(e.Relay);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ResyncPeriodicallyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.ResyncPeriod, _time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DataplaneException)
+                {
+                    // The next period tries again; relays keep their own retries.
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

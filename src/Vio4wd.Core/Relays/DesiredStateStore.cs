@@ -1,0 +1,126 @@
+namespace Vio4wd.Core.Relays;
+
+/// <summary>
+/// The desired relays, as the providers (static config, OVSDB, ZMQ, file monitor) state them.
+/// Each provider owns one slice and replaces it whole. Two sources asking for the same relay id
+/// or the same device are a conflict: the source that claimed it first keeps it, the other gets
+/// the conflict reported on the relay's status; nothing is resolved silently.
+/// </summary>
+public sealed class DesiredStateStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, IReadOnlyList<RelaySpec>> _slices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _claimOrder = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, long> _generations = [];
+    private Dictionary<int, DesiredRelay> _effective = [];
+    private long _claims;
+
+    /// <summary>Raised with the relay ids whose desired state changed (outside the lock).</summary>
+    public event Action<IReadOnlyCollection<int>>? Changed;
+
+    /// <summary>Replaces everything <paramref name="source"/> wants, at once.</summary>
+    public void ReplaceSlice(string source, IEnumerable<RelaySpec> specs)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        ArgumentNullException.ThrowIfNull(specs);
+        List<int> changed;
+        lock (_lock)
+        {
+            _slices[source] = [.. specs];
+            if (!_claimOrder.ContainsKey(source))
+            {
+                _claimOrder[source] = _claims++;
+            }
+
+            changed = Recompute();
+        }
+
+        if (changed.Count > 0)
+        {
+            Changed?.Invoke(changed);
+        }
+    }
+
+    public DesiredRelay? Get(int relayId)
+    {
+        lock (_lock)
+        {
+            return _effective.GetValueOrDefault(relayId);
+        }
+    }
+
+    public IReadOnlyCollection<DesiredRelay> All()
+    {
+        lock (_lock)
+        {
+            return [.. _effective.Values];
+        }
+    }
+
+    private List<int> Recompute()
+    {
+        var next = new Dictionary<int, DesiredRelay>();
+        var deviceOwner = new Dictionary<string, (string Source, int Relay)>(StringComparer.Ordinal);
+        // Earlier claimers first, so a newcomer never takes a relay or a device away.
+        foreach ((string source, IReadOnlyList<RelaySpec> specs) in _slices.OrderBy(s => _claimOrder[s.Key]))
+        {
+            foreach (RelaySpec spec in specs)
+            {
+                if (next.TryGetValue(spec.RelayId, out DesiredRelay? holder))
+                {
+                    next[spec.RelayId] = holder with
+                    {
+                        Conflicts = [.. holder.Conflicts, $"relay {spec.RelayId} is also requested by {source}"],
+                    };
+                    continue;
+                }
+
+                string? taken = spec.ClaimedDevices
+                    .Where(d => deviceOwner.ContainsKey(d))
+                    .Select(d => $"device {d} is already used by relay {deviceOwner[d].Relay} ({deviceOwner[d].Source})")
+                    .FirstOrDefault();
+                if (taken is not null)
+                {
+                    next[spec.RelayId] = new DesiredRelay(spec with { Device = null }, source, 0, [taken]);
+                    continue;
+                }
+
+                foreach (string device in spec.ClaimedDevices)
+                {
+                    deviceOwner[device] = (source, spec.RelayId);
+                }
+
+                next[spec.RelayId] = new DesiredRelay(spec, source, 0, []);
+            }
+        }
+
+        var changed = new List<int>();
+        foreach ((int id, DesiredRelay relay) in next.ToList())
+        {
+            DesiredRelay? before = _effective.GetValueOrDefault(id);
+            bool same = before is not null && before.Spec == relay.Spec && before.Source == relay.Source
+                && before.Conflicts.SequenceEqual(relay.Conflicts);
+            if (!same)
+            {
+                _generations[id] = _generations.GetValueOrDefault(id) + 1;
+                changed.Add(id);
+            }
+
+            next[id] = relay with { Generation = _generations[id] };
+        }
+
+        foreach (int gone in _effective.Keys.Where(id => !next.ContainsKey(id)))
+        {
+            // Generations keep counting across removal, so statuses never go backwards.
+            _generations[gone]++;
+            changed.Add(gone);
+        }
+
+        _effective = next;
+        return changed;
+    }
+}
+
+/// <summary>The spec in force for a relay, the source it came from, and what conflicts with it.</summary>
+/// <param name="Generation">Grows by one whenever the spec, its source or its conflicts change.</param>
+public sealed record DesiredRelay(RelaySpec Spec, string Source, long Generation, IReadOnlyList<string> Conflicts);

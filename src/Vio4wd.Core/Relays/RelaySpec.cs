@@ -1,0 +1,33 @@
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.Relays;
+
+/// <summary>
+/// What one source wants for one relay: the VF side, the vhost-user side and CPU pins. A null
+/// side means "none". Specs are values: two equal specs ask for the same thing.
+/// </summary>
+public sealed record RelaySpec(int RelayId, DeviceAttachment? Device, VhostSocketSpec? Socket, CpuPins? Pins = null)
+{
+    /// <summary>Devices the spec claims, for conflict detection (bond members count one by one).</summary>
+    public IEnumerable<string> ClaimedDevices => Device?.Devices ?? [];
+
+    public bool Equals(RelaySpec? other) =>
+        other is not null
+        && RelayId == other.RelayId
+        && SameDevice(Device, other.Device)
+        && Equals(Socket, other.Socket)
+        && Equals(Pins, other.Pins);
+
+    public override int GetHashCode() => HashCode.Combine(RelayId, Socket, Pins, Device?.BondMode, Device?.Devices.Count);
+
+    public static bool SameDevice(DeviceAttachment? a, DeviceAttachment? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.BondMode == b.BondMode && a.Devices.SequenceEqual(b.Devices, StringComparer.Ordinal);
+}
+
+/// <summary>The vhost-user socket of a relay.</summary>
+public sealed record VhostSocketSpec(string Path, VhostMode Mode);
+
+/// <summary>Worker CPUs for the two directions; null means automatic placement.</summary>
+public sealed record CpuPins(int? VfToVm, int? VmToVf);
