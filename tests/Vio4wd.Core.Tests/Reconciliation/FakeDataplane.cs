@@ -1,0 +1,147 @@
+using System.Threading.Channels;
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.Tests.Reconciliation;
+
+/// <summary>
+/// An in-memory dataplane for reconciler logic: it fails, restarts and drifts on command and
+/// counts every change it is asked to make, per relay.
+/// </summary>
+internal sealed class FakeDataplane : IDataplane
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, RelayState> _relays = [];
+    private readonly Dictionary<string, int> _failures = [];
+    private readonly Channel<DataplaneEvent> _events = Channel.CreateUnbounded<DataplaneEvent>();
+
+    public int MaxRelays => 32;
+
+    public IReadOnlyList<int> WorkerCpus => [1, 2];
+
+    public ChannelReader<DataplaneEvent> Events => _events.Reader;
+
+    /// <summary>Changes made, per relay, in order ("attach", "detach", "register", "unregister", "pin").</summary>
+    public Dictionary<int, List<string>> Calls { get; } = [];
+
+    public int CallsOn(int relay)
+    {
+        lock (_lock)
+        {
+            return Calls.GetValueOrDefault(relay)?.Count ?? 0;
+        }
+    }
+
+    /// <summary>The next <paramref name="times"/> calls of <paramref name="operation"/> fail.</summary>
+    public void Fail(string operation, int times)
+    {
+        lock (_lock)
+        {
+            _failures[operation] = times;
+        }
+    }
+
+    /// <summary>Everything is gone, as after a dataplane restart.</summary>
+    public void Restart()
+    {
+        lock (_lock)
+        {
+            _relays.Clear();
+        }
+    }
+
+    /// <summary>The device of a relay disappears behind the control plane's back.</summary>
+    public void DropDevice(int relay)
+    {
+        lock (_lock)
+        {
+            _relays[relay] = Get(relay) with { Device = new DeviceSide() };
+        }
+
+        _events.Writer.TryWrite(new DataplaneEvent(DataplaneEventType.DeviceDetached, relay, 0, 0));
+    }
+
+    public void ConnectVm(int relay)
+    {
+        lock (_lock)
+        {
+            RelayState r = Get(relay);
+            _relays[relay] = r with { Vm = r.Vm with { Connected = true, QueuePairs = 1 } };
+        }
+
+        _events.Writer.TryWrite(new DataplaneEvent(DataplaneEventType.VmConnected, relay, 0, 0));
+    }
+
+    public Task AttachDeviceAsync(int relay, DeviceAttachment device, CancellationToken cancellationToken = default) =>
+        Change(relay, "attach", r => r.Device.Attached ? throw Error("attach", 17, $"relay {relay} already has a device")
+            : r with { Device = new DeviceSide { Attached = true, Started = true, Devices = device.Devices, BondMode = device.BondMode, Port = relay } });
+
+    public Task DetachDeviceAsync(int relay, CancellationToken cancellationToken = default) =>
+        Change(relay, "detach", r => !r.Device.Attached ? throw Error("detach", 2, $"relay {relay} has no device") : r with { Device = new DeviceSide() });
+
+    public Task RegisterSocketAsync(int relay, string path, VhostMode mode, CancellationToken cancellationToken = default) =>
+        Change(relay, "register", r => r.Vm.Socket is not null ? throw Error("register", 17, $"relay {relay} already has a socket")
+            : r with { Vm = new VmSide { Socket = path, Mode = mode } });
+
+    public Task UnregisterSocketAsync(int relay, CancellationToken cancellationToken = default) =>
+        Change(relay, "unregister", r => r.Vm.Socket is null ? throw Error("unregister", 2, $"relay {relay} has no socket") : r with { Vm = new VmSide() });
+
+    public Task SetCpusAsync(int relay, int? vfToVmCpu, int? vmToVfCpu, CancellationToken cancellationToken = default) =>
+        Change(relay, "pin", r => r with { VfToVm = new DirectionPlacement(vfToVmCpu, vfToVmCpu), VmToVf = new DirectionPlacement(vmToVfCpu, vmToVfCpu) });
+
+    public Task<RelayState> GetRelayAsync(int relay, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(Get(relay));
+        }
+    }
+
+    public Task<IReadOnlyList<RelayState>> ListRelaysAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<RelayState>>([.. _relays.Values.Where(r => !r.IsEmpty)]);
+        }
+    }
+
+    public Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<WorkerLoad>>([]);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static DataplaneException Error(string operation, int errno, string message) => new(operation, errno, message);
+
+    private Task Change(int relay, string operation, Func<RelayState, RelayState> change)
+    {
+        lock (_lock)
+        {
+            if (_failures.TryGetValue(operation, out int left) && left > 0)
+            {
+                _failures[operation] = left - 1;
+                throw Error(operation, 5, $"{operation} on relay {relay} failed (injected)");
+            }
+
+            _relays[relay] = change(Get(relay));
+            if (!Calls.TryGetValue(relay, out List<string>? calls))
+            {
+                Calls[relay] = calls = [];
+            }
+
+            calls.Add(operation);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private RelayState Get(int relay) => _relays.GetValueOrDefault(relay) ?? new RelayState
+    {
+        Id = relay,
+        Vm = new VmSide(),
+        Device = new DeviceSide(),
+        VmToVf = new DirectionPlacement(null, null),
+        VfToVm = new DirectionPlacement(null, null),
+        VmToVfStats = new DirectionStats(),
+        VfToVmStats = new DirectionStats(),
+    };
+}

@@ -1,0 +1,212 @@
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.Tests.Reconciliation;
+
+public class ReconcilerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private static RelaySpec Spec(int id, string device = "", string? socket = null, CpuPins? pins = null) =>
+        new(id, DeviceAttachment.Of(device.Length > 0 ? device : $"net_null{id}"), new VhostSocketSpec(socket ?? $"/tmp/vf{id}.sock", VhostMode.Server), pins);
+
+    private sealed class Harness : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _run;
+
+        public Harness(ReconcilerOptions? options = null)
+        {
+            Reconciler = new Reconciler(Dataplane, Desired, Statuses, options ?? new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) });
+            _run = Reconciler.RunAsync(_stop.Token);
+        }
+
+        public FakeDataplane Dataplane { get; } = new();
+
+        public DesiredStateStore Desired { get; } = new();
+
+        public RelayStatusStore Statuses { get; } = new();
+
+        public Reconciler Reconciler { get; }
+
+        public async Task ConvergedAsync(string what)
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (!await MatchesAsync())
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    Assert.Fail($"did not converge: {what}");
+                }
+
+                await Task.Delay(10);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _run;
+            Reconciler.Dispose();
+            _stop.Dispose();
+        }
+
+        private async Task<bool> MatchesAsync()
+        {
+            IReadOnlyList<RelayState> live = await Dataplane.ListRelaysAsync();
+            IReadOnlyCollection<DesiredRelay> want = Desired.All();
+            return live.Count == want.Count(w => w.Spec.Device is not null || w.Spec.Socket is not null)
+                && want.All(w => live.Any(l => l.Id == w.Spec.RelayId
+                    && l.Vm.Socket == w.Spec.Socket?.Path
+                    && RelaySpec.SameDevice(l.Device.Attached ? DeviceAttachment.Of(l.Device.Devices[0]) : null, w.Spec.Device)
+                    && Statuses.Get(l.Id)?.ObservedGeneration == w.Generation));
+        }
+    }
+
+    [Test]
+    public async Task From_nothing_it_creates_every_desired_relay_with_one_call_per_side()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2)]);
+        await h.ConvergedAsync("three relays");
+        Assert.Multiple(() =>
+        {
+            for (int id = 0; id < 3; id++)
+            {
+                Assert.That(h.Dataplane.Calls[id], Is.EqualTo(new[] { "register", "attach" }), $"relay {id}");
+                RelayStatus status = h.Statuses.Get(id)!;
+                Assert.That(status.Source, Is.EqualTo("static"));
+                Assert.That(status.Conditions.Single(c => c.Type == ConditionTypes.DeviceReady).Status, Is.EqualTo("True"));
+                Assert.That(status.Conditions.Single(c => c.Type == ConditionTypes.VhostConnected).Reason, Is.EqualTo("WaitingForVm"));
+                Assert.That(status.Ready, Is.False, "no VM yet");
+            }
+        });
+    }
+
+    [Test]
+    public async Task A_relay_whose_spec_did_not_change_is_never_touched_by_changes_elsewhere_or_resyncs()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1)]);
+        await h.ConvergedAsync("two relays");
+        int before = h.Dataplane.CallsOn(0);
+
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1, device: "net_null_other"), Spec(5)]);
+        await h.ConvergedAsync("relay 1 changed, relay 5 added");
+        await Task.Delay(600); // three periodic resyncs
+        await h.Reconciler.ResyncAsync(CancellationToken.None);
+        await Task.Delay(100);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(h.Dataplane.CallsOn(0), Is.EqualTo(before), "relay 0 untouched");
+            Assert.That(h.Dataplane.Calls[1], Is.EqualTo(new[] { "register", "attach", "detach", "attach" }), "only relay 1's device changed");
+            Assert.That(h.Statuses.Get(1)!.Generation, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task Removing_a_relay_from_the_desired_state_takes_it_down_and_drops_its_status()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1)]);
+        await h.ConvergedAsync("two relays");
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        await h.ConvergedAsync("relay 1 removed");
+        Assert.Multiple(() =>
+        {
+            Assert.That(h.Dataplane.Calls[1], Is.EqualTo(new[] { "register", "attach", "unregister", "detach" }));
+            Assert.That(h.Statuses.Get(1), Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task Failures_are_retried_with_growing_backoff_and_reported_until_it_converges()
+    {
+        await using var h = new Harness();
+        h.Dataplane.Fail("attach", 4);
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        await h.ConvergedAsync("relay 0 despite four failed attaches");
+        RelayStatus status = h.Statuses.Get(0)!;
+        double[] delays = [.. status.Events.Where(e => e.Reason == "ReconcileFailed")
+            .Select(e => double.Parse(System.Text.RegularExpressions.Regex.Match(e.Message, @"retrying in (\d+) ms").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Multiple(() =>
+        {
+            Assert.That(delays, Is.EqualTo(new double[] { 10, 20, 40, 80 }), "exponential backoff per relay");
+            Assert.That(status.Events.Last(e => e.Reason == "ReconcileFailed").Message, Does.Contain("attach on relay 0 failed (injected)"));
+            Assert.That(status.LastError, Is.Null, "cleared once it succeeded");
+            Assert.That(status.Conditions.Single(c => c.Type == ConditionTypes.DeviceReady).Status, Is.EqualTo("True"));
+        });
+    }
+
+    [Test]
+    public async Task Drift_is_repaired_and_recorded()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1)]);
+        await h.ConvergedAsync("two relays");
+        h.Dataplane.DropDevice(0);
+        await h.ConvergedAsync("relay 0's device restored");
+        Assert.Multiple(() =>
+        {
+            Assert.That(h.Dataplane.Calls[0], Is.EqualTo(new[] { "register", "attach", "attach" }));
+            Assert.That(h.Statuses.Get(0)!.Events[^1].Reason, Is.EqualTo("DriftRepaired"));
+            Assert.That(h.Statuses.Get(0)!.Events[^1].Type, Is.EqualTo("Warning"));
+        });
+    }
+
+    [Test]
+    public async Task After_a_dataplane_restart_the_periodic_resync_puts_everything_back()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2, pins: new CpuPins(1, 2))]);
+        await h.ConvergedAsync("three relays");
+        h.Dataplane.Restart();
+        await h.ConvergedAsync("everything back");
+        RelayState pinned = await h.Dataplane.GetRelayAsync(2);
+        Assert.That((pinned.VfToVm.PinnedCpu, pinned.VmToVf.PinnedCpu), Is.EqualTo(((int?)1, (int?)2)));
+    }
+
+    [Test]
+    public async Task A_relay_becomes_ready_when_its_vm_connects()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        await h.ConvergedAsync("relay 0");
+        h.Dataplane.ConnectVm(0);
+        var deadline = DateTime.UtcNow + Patience;
+        while (h.Statuses.Get(0)?.Ready != true)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "Ready after the VM connected");
+            await Task.Delay(10);
+        }
+
+        Condition ready = h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready);
+        Assert.That((ready.Reason, ready.ObservedGeneration), Is.EqualTo(("Forwarding", 1L)));
+    }
+
+    [Test]
+    public async Task Two_sources_asking_for_one_relay_are_a_reported_conflict_and_the_first_keeps_it()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        await h.ConvergedAsync("relay 0 from static");
+        h.Desired.ReplaceSlice("ovsdb", [Spec(0, device: "0000:03:00.1"), Spec(1, device: "net_null0")]);
+        var deadline = DateTime.UtcNow + Patience;
+        while (h.Statuses.Get(0)?.Conditions.Any(c => c.Reason == "Conflict") != true || h.Statuses.Get(1) is null)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "conflicts reported");
+            await Task.Delay(10);
+        }
+
+        RelayState zero = await h.Dataplane.GetRelayAsync(0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(zero.Device.Devices, Is.EqualTo(new[] { "net_null0" }), "static claimed relay 0 first and keeps it");
+            Assert.That(h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready).Message, Does.Contain("relay 0 is also requested by ovsdb"));
+            Assert.That(h.Statuses.Get(1)!.Conditions.Single(c => c.Type == ConditionTypes.Ready).Message, Does.Contain("device net_null0 is already used by relay 0 (static)"));
+            Assert.That(h.Dataplane.CallsOn(1), Is.EqualTo(1), "relay 1 got its socket, not the device relay 0 owns");
+        });
+    }
+}
