@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
 using Vio4wd.Core.Configuration;
+using Vio4wd.Core.Providers;
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane;
 using Vio4wd.Dataplane.Model;
@@ -63,12 +66,25 @@ internal static class DataplaneRunner
                 using var stopping = new CancellationTokenSource();
                 Task events = EventLog.RunAsync(dataplane, Log, stopping.Token);
                 Log($"Workers on CPUs {string.Join(',', dataplane.WorkerCpus)}, main lcore {eal.MainLcore}");
-                await new InitialRelays(dataplane, options, Log).ApplyAsync(stopping.Token).ConfigureAwait(false);
+                var desired = new DesiredStateStore();
+                using var reconciler = new Reconciler(dataplane, desired, new RelayStatusStore())
+                {
+                    EventRecorded = (relay, e) => Log($"relay {relay}: {e.Reason}: {e.Message}"),
+                };
+                foreach (string rejected in StaticConfigProvider.Rejected(options, dataplane.MaxRelays))
+                {
+                    Log(rejected);
+                }
+
+                Directory.CreateDirectory(options.SocketDirectory);
+                desired.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(options, dataplane.MaxRelays));
+                Task reconciling = reconciler.RunAsync(stopping.Token);
+                await reconciler.WhenSyncedAsync(TimeSpan.FromSeconds(30), stopping.Token).ConfigureAwait(false);
                 Log("Forwarding; waiting for SIGTERM");
                 await stop.Task.ConfigureAwait(false);
                 Log("Stopping virtio-forwarder");
                 await stopping.CancelAsync().ConfigureAwait(false);
-                await events.ConfigureAwait(false);
+                await Task.WhenAll(events, reconciling).ConfigureAwait(false);
             }
         }
 

@@ -59,8 +59,28 @@ public sealed class Reconciler : IDisposable
         };
     }
 
+    /// <summary>Called with every event recorded on a relay (for the log).</summary>
+    public Action<int, RelayEvent>? EventRecorded { get; init; }
+
     /// <summary>Asks for a pass over one relay.</summary>
     public void Enqueue(int relayId) => _work.Add(relayId);
+
+    /// <summary>
+    /// Completes once every desired relay has had a pass at its current generation (successful
+    /// or with an error on its status), or when the timeout passes.
+    /// </summary>
+    public async Task WhenSyncedAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        DateTimeOffset deadline = _time.GetUtcNow() + timeout;
+        while (_time.GetUtcNow() < deadline && !_desired.All().All(Synced))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        bool Synced(DesiredRelay want) =>
+            _statuses.Get(want.Spec.RelayId) is { } status
+            && (status.ObservedGeneration >= want.Generation || status.LastError is not null);
+    }
 
     /// <summary>Queues every relay that is desired or live.</summary>
     public async Task ResyncAsync(CancellationToken cancellationToken)
@@ -95,8 +115,9 @@ public sealed class Reconciler : IDisposable
                 catch (DataplaneException e)
                 {
                     TimeSpan retry = _work.AddRateLimited(id);
-                    Record(id, s => s.WithEvent(new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed",
-                        $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms")) with { LastError = e.Message });
+                    var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms");
+                    Record(id, s => s.WithEvent(failed) with { LastError = e.Message });
+                    EventRecorded?.Invoke(id, failed);
                 }
                 finally
                 {
@@ -168,16 +189,17 @@ public sealed class Reconciler : IDisposable
             return;
         }
 
+        RelayEvent? done = acted.Count == 0 ? null
+            : new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted));
         Record(id, s =>
         {
             RelayStatus next = s with { Source = want?.Source, Spec = spec, Generation = want?.Generation ?? s.Generation, ObservedGeneration = want?.Generation ?? s.Generation, LastError = null, Live = now };
-            if (acted.Count > 0)
-            {
-                next = next.WithEvent(new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted)));
-            }
-
-            return WithConditions(next, want, now);
+            return WithConditions(done is null ? next : next.WithEvent(done), want, now);
         });
+        if (done is not null)
+        {
+            EventRecorded?.Invoke(id, done);
+        }
     }
 
     public void Dispose()
