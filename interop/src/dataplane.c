@@ -349,6 +349,7 @@ vio4wd_dataplane_start(const struct vio4wd_options *opts)
 		return set_error(ENOMEM, "out of memory for the relay table");
 	for (i = 0; i < dp.max_relays; i++)
 		relay_reset(&dp.relays[i], i);
+	memset(dp.vid_relay, 0, sizeof(dp.vid_relay));
 
 	event_init();
 	dp.running = true;

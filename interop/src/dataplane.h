@@ -124,6 +124,9 @@ struct worker {
 	uint64_t packets;
 } __rte_cache_aligned;
 
+/* vhost device ids the vhost library hands out are below this. */
+#define MAX_VHOST_DEVICES 1024
+
 struct dataplane {
 	bool running;
 	volatile bool stopping;
@@ -134,6 +137,9 @@ struct dataplane {
 	unsigned int n_workers;
 	struct rte_rcu_qsbr *qsbr;
 	pthread_mutex_t lock;
+	/* vid -> relay id + 1 (0 = none), for the vhost callbacks that run
+	 * with the vring locks held and so must not wait for the lock. */
+	int vid_relay[MAX_VHOST_DEVICES];
 };
 
 extern struct dataplane dp;

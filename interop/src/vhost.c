@@ -40,6 +40,23 @@ relay_of_vid(int vid)
 	return NULL;
 }
 
+/*
+ * The relay of a connection, without the lock: vring_state_changed and
+ * features_changed are called with the vring locks held, and a worker may be
+ * spinning on one of those inside an enqueue while the lock holder waits for
+ * that worker's grace period. So these callbacks must never wait.
+ */
+static struct relay *
+relay_of_connection(int vid)
+{
+	int id;
+
+	if (vid < 0 || vid >= MAX_VHOST_DEVICES)
+		return NULL;
+	id = __atomic_load_n(&dp.vid_relay[vid], __ATOMIC_ACQUIRE);
+	return id > 0 ? &dp.relays[id - 1] : NULL;
+}
+
 static int
 on_new_connection(int vid)
 {
@@ -47,10 +64,11 @@ on_new_connection(int vid)
 
 	dp_lock();
 	r = relay_of_vid(vid);
-	if (r != NULL && r->pending_vid < 0) {
+	if (r != NULL && r->pending_vid < 0 && vid < MAX_VHOST_DEVICES) {
 		r->pending_vid = vid;
-		r->pending_rx_mask = 0;
-		r->pending_tx_mask = 0;
+		__atomic_store_n(&r->pending_rx_mask, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->pending_tx_mask, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&dp.vid_relay[vid], (int)r->id + 1, __ATOMIC_RELEASE);
 	}
 	dp_unlock();
 	return 0;
@@ -62,11 +80,10 @@ on_destroy_connection(int vid)
 	struct relay *r;
 
 	dp_lock();
-	r = relay_of_vid(vid);
+	r = relay_of_connection(vid);
 	if (r != NULL && r->pending_vid == vid) {
 		r->pending_vid = -1;
-		r->pending_rx_mask = 0;
-		r->pending_tx_mask = 0;
+		__atomic_store_n(&dp.vid_relay[vid], 0, __ATOMIC_RELEASE);
 	}
 	dp_unlock();
 }
@@ -75,28 +92,23 @@ static int
 on_vring_state_changed(int vid, uint16_t vring, int enable)
 {
 	unsigned int qp = vring / 2;
-	struct relay *r;
+	struct relay *r = relay_of_connection(vid);
 	uint32_t *mask;
 
-	if (qp >= MAX_QUEUE_PAIRS)
+	if (r == NULL || qp >= MAX_QUEUE_PAIRS)
 		return 0;
-	dp_lock();
-	r = relay_of_vid(vid);
-	if (r == NULL || r->pending_vid != vid) {
-		dp_unlock();
-		return 0;
-	}
 	/* Even vrings are the guest's RX queues (VF -> VM), odd its TX. */
 	mask = (vring & 1) == 0 ? &r->pending_rx_mask : &r->pending_tx_mask;
 	if (enable)
-		*mask |= 1u << qp;
+		__atomic_fetch_or(mask, 1u << qp, __ATOMIC_RELEASE);
 	else
-		*mask &= ~(1u << qp);
-	if (r->vid == vid) {
-		__atomic_store_n(&r->rx_q_mask, r->pending_rx_mask, __ATOMIC_RELEASE);
-		__atomic_store_n(&r->tx_q_mask, r->pending_tx_mask, __ATOMIC_RELEASE);
+		__atomic_fetch_and(mask, ~(1u << qp), __ATOMIC_RELEASE);
+	if (__atomic_load_n(&r->vid, __ATOMIC_ACQUIRE) == vid) {
+		__atomic_store_n(&r->rx_q_mask, __atomic_load_n(&r->pending_rx_mask, __ATOMIC_ACQUIRE),
+			__ATOMIC_RELEASE);
+		__atomic_store_n(&r->tx_q_mask, __atomic_load_n(&r->pending_tx_mask, __ATOMIC_ACQUIRE),
+			__ATOMIC_RELEASE);
 	}
-	dp_unlock();
 	event_post(VIO4WD_EV_QUEUE_STATE, r->id, (int64_t)vring << 1 | (enable ? 1 : 0));
 	return 0;
 }
@@ -152,8 +164,10 @@ on_new_device(int vid)
 	rte_vhost_get_negotiated_features(vid, &r->features);
 	r->lm_pending = false;
 	r->pending_vid = vid;
-	__atomic_store_n(&r->rx_q_mask, r->pending_rx_mask, __ATOMIC_RELEASE);
-	__atomic_store_n(&r->tx_q_mask, r->pending_tx_mask, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->rx_q_mask, __atomic_load_n(&r->pending_rx_mask, __ATOMIC_ACQUIRE),
+		__ATOMIC_RELEASE);
+	__atomic_store_n(&r->tx_q_mask, __atomic_load_n(&r->pending_tx_mask, __ATOMIC_ACQUIRE),
+		__ATOMIC_RELEASE);
 	__atomic_store_n(&r->vid, vid, __ATOMIC_RELEASE);
 	ret = dp_place(r, DIR_VM_TO_VF);
 	dp_unlock();
@@ -197,20 +211,13 @@ static int
 on_features_changed(int vid, uint64_t features)
 {
 	bool logging = (features & (1ULL << VHOST_F_LOG_ALL)) != 0;
-	struct relay *r;
-	bool changed;
+	struct relay *r = relay_of_connection(vid);
 
-	dp_lock();
-	r = relay_of_vid(vid);
-	if (r == NULL || r->vid != vid) {
-		dp_unlock();
+	/* Vring locks held: no waiting here (see relay_of_connection). */
+	if (r == NULL || __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE) != vid)
 		return 0;
-	}
-	changed = r->lm_pending != logging;
-	r->lm_pending = logging;
-	r->features = features;
-	dp_unlock();
-	if (changed) {
+	__atomic_store_n(&r->features, features, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&r->lm_pending, logging, __ATOMIC_ACQ_REL) != logging) {
 		RTE_LOG(NOTICE, USER1, "relay %u: VHOST_F_LOG_ALL is %s: live migration %s\n",
 			r->id, logging ? "set" : "cleared", logging ? "is being initiated" : "ended");
 		event_post(VIO4WD_EV_LIVE_MIGRATION, r->id, logging ? 1 : 0);
@@ -349,6 +356,8 @@ vio4wd_relay_unregister_socket(unsigned int relay)
 	r->socket_busy = false;
 	r->socket_registered = false;
 	r->socket[0] = '\0';
+	if (r->pending_vid >= 0 && r->pending_vid < MAX_VHOST_DEVICES)
+		__atomic_store_n(&dp.vid_relay[r->pending_vid], 0, __ATOMIC_RELEASE);
 	r->pending_vid = -1;
 	dp_unlock();
 	if (ret != 0)

@@ -64,12 +64,18 @@ internal static class DataplaneRunner
             await using (dataplane.ConfigureAwait(false))
             {
                 using var stopping = new CancellationTokenSource();
-                Task events = EventLog.RunAsync(dataplane, Log, stopping.Token);
                 Log($"Workers on CPUs {string.Join(',', dataplane.WorkerCpus)}, main lcore {eal.MainLcore}");
                 var desired = new DesiredStateStore();
                 using var reconciler = new Reconciler(dataplane, desired, new RelayStatusStore())
                 {
                     EventRecorded = (relay, e) => Log($"relay {relay}: {e.Reason}: {e.Message}"),
+                    DataplaneEventSeen = e =>
+                    {
+                        if (EventLog.Describe(e) is { } line)
+                        {
+                            Log(line);
+                        }
+                    },
                 };
                 foreach (string rejected in StaticConfigProvider.Rejected(options, dataplane.MaxRelays))
                 {
@@ -84,7 +90,7 @@ internal static class DataplaneRunner
                 await stop.Task.ConfigureAwait(false);
                 Log("Stopping virtio-forwarder");
                 await stopping.CancelAsync().ConfigureAwait(false);
-                await Task.WhenAll(events, reconciling).ConfigureAwait(false);
+                await reconciling.ConfigureAwait(false);
             }
         }
 

@@ -1,4 +1,3 @@
-using Vio4wd.Dataplane;
 using Vio4wd.Dataplane.Model;
 
 namespace Vio4wd.Daemon;
@@ -6,25 +5,8 @@ namespace Vio4wd.Daemon;
 /// <summary>Writes what happens in the dataplane as the operator's log lines.</summary>
 internal static class EventLog
 {
-    public static async Task RunAsync(IDataplane dataplane, Action<string> log, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (DataplaneEvent e in dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                string? line = Describe(e);
-                if (line is not null)
-                {
-                    log(line);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static string? Describe(DataplaneEvent e) => e.Type switch
+    /// <summary>The log line of an event, or null for events not worth one.</summary>
+    public static string? Describe(DataplaneEvent e) => e.Type switch
     {
         DataplaneEventType.VmConnected => $"relay {e.Relay}: VM connected (vid={e.Value})",
         DataplaneEventType.VmDisconnected => $"relay {e.Relay}: VM disconnected (vid={e.Value})",

@@ -62,6 +62,9 @@ public sealed class Reconciler : IDisposable
     /// <summary>Called with every event recorded on a relay (for the log).</summary>
     public Action<int, RelayEvent>? EventRecorded { get; init; }
 
+    /// <summary>Called with every dataplane event the reconciler reads (it is their only reader).</summary>
+    public Action<DataplaneEvent>? DataplaneEventSeen { get; init; }
+
     /// <summary>Asks for a pass over one relay.</summary>
     public void Enqueue(int relayId) => _work.Add(relayId);
 
@@ -243,6 +246,7 @@ public sealed class Reconciler : IDisposable
         {
             await foreach (DataplaneEvent e in _dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                DataplaneEventSeen?.Invoke(e);
                 if (e.Type == DataplaneEventType.EventsLost)
                 {
                     await ResyncAsync(cancellationToken).ConfigureAwait(false);
