@@ -16,7 +16,8 @@ namespace Vio4wd.Daemon;
 /// </summary>
 internal static class DataplaneRunner
 {
-    public static async Task<int> RunAsync(VirtioForwarderOptions options)
+    /// <param name="reload">Reads the configuration again (SIGHUP).</param>
+    public static async Task<int> RunAsync(VirtioForwarderOptions options, Func<LoadedConfiguration> reload)
     {
         IReadOnlyList<string> ealArgs = EalArgumentsBuilder.Build(options, HostInspector.Numa());
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,6 +87,11 @@ internal static class DataplaneRunner
                 desired.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(options, dataplane.MaxRelays));
                 Task reconciling = reconciler.RunAsync(stopping.Token);
                 await reconciler.WhenSyncedAsync(TimeSpan.FromSeconds(30), stopping.Token).ConfigureAwait(false);
+                using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+                {
+                    context.Cancel = true;
+                    Reload(reload, desired, dataplane.MaxRelays);
+                });
                 Log("Forwarding; waiting for SIGTERM");
                 await stop.Task.ConfigureAwait(false);
                 Log("Stopping virtio-forwarder");
@@ -95,6 +101,30 @@ internal static class DataplaneRunner
         }
 
         return 0;
+
+        // Relays follow the new file; settings the EAL or the workers were started with
+        // (CPUs, memory, jumbo, ...) need a restart. A bad file changes nothing.
+        static void Reload(Func<LoadedConfiguration> reload, DesiredStateStore desired, int maxRelays)
+        {
+            LoadedConfiguration loaded = reload();
+            if (loaded.Options is null)
+            {
+                foreach (string error in loaded.Diagnostics.Errors)
+                {
+                    Log($"SIGHUP: configuration not reloaded: {error}");
+                }
+
+                return;
+            }
+
+            foreach (string rejected in StaticConfigProvider.Rejected(loaded.Options, maxRelays))
+            {
+                Log(rejected);
+            }
+
+            desired.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(loaded.Options, maxRelays));
+            Log("SIGHUP: relays reloaded from the configuration");
+        }
 
         static void Log(string line) => Console.Out.WriteLine($"{VirtioForwarder.Name}: {line}");
 

@@ -63,7 +63,7 @@ namespace Vio4wd.Daemon
                 return 0;
             }
 
-            return await DataplaneRunner.RunAsync(loaded.Options).ConfigureAwait(false);
+            return await DataplaneRunner.RunAsync(loaded.Options, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
         }
 
         private static string Version() =>

@@ -186,14 +186,19 @@ public sealed class Reconciler : IDisposable
         }
 
         RelayState now = acted.Count > 0 ? await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false) : live;
+        RelayEvent? done = acted.Count == 0 ? null
+            : new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted));
         if (want is null && now.IsEmpty)
         {
             _statuses.Remove(id);
+            if (done is not null)
+            {
+                EventRecorded?.Invoke(id, done);
+            }
+
             return;
         }
 
-        RelayEvent? done = acted.Count == 0 ? null
-            : new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted));
         Record(id, s =>
         {
             RelayStatus next = s with { Source = want?.Source, Spec = spec, Generation = want?.Generation ?? s.Generation, ObservedGeneration = want?.Generation ?? s.Generation, LastError = null, Live = now };
