@@ -24,6 +24,13 @@ internal static class DataplaneRunner
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
+        using PidFile? pidFile = PidFile.Acquire(options.PidFile, out string? pidError);
+        if (pidFile is null)
+        {
+            await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {pidError}").ConfigureAwait(false);
+            return 1;
+        }
+
         EalSession eal;
         try
         {

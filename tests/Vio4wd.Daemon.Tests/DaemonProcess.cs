@@ -18,6 +18,9 @@ internal sealed class DaemonProcess : IDisposable
 
     public static string Launcher => Path.Combine(RepoRoot, "out", "bin", "virtio-forwarder");
 
+    /// <summary>Where test daemons keep their PID file unless a test says otherwise.</summary>
+    public static string PidDirectory { get; } = Path.Combine(Path.GetTempPath(), $"vio4wd-pid-{Environment.ProcessId}");
+
     public int Id => _process.Id;
 
     public string StandardOutput { get { lock (_stdout) { return string.Join('\n', _stdout); } } }
@@ -35,6 +38,13 @@ internal sealed class DaemonProcess : IDisposable
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        // Daemons under test keep their PID file away from a real one in /var/run.
+        if (args.Any(a => a is "-n" or "--nodaemon") && !args.Any(a => a is "-p" or "--pid-path"))
+        {
+            info.ArgumentList.Add("--pid-path");
+            info.ArgumentList.Add(PidDirectory);
         }
 
         var daemon = new DaemonProcess(Process.Start(info)!);
