@@ -34,6 +34,13 @@ public static class EalArgumentsBuilder
             "-n", "4",
         };
 
+        // The vhost library logs ~26 INFO lines per VM connection; operators want them only
+        // when they asked for debug logs. (Extra arguments come later and win.)
+        if (options.LogLevel < 7)
+        {
+            args.AddRange(["--log-level", "lib.vhost.config:notice"]);
+        }
+
         if (!Has(extra, "--file-prefix"))
         {
             args.AddRange(["--file-prefix", "virtio-forwarder_"]);

@@ -15,8 +15,20 @@ public class EalArgumentsBuilderTests
     {
         var options = new VirtioForwarderOptions { WorkerCpus = new CpuSet([1, 2]) };
         Assert.That(Build(options), Is.EqualTo(
-            "--main-lcore 0 -l 0,1,2 --log-level 7 -n 4 --file-prefix virtio-forwarder_ " +
+            "--main-lcore 0 -l 0,1,2 --log-level 7 -n 4 --log-level lib.vhost.config:notice --file-prefix virtio-forwarder_ " +
             "--huge-dir /mnt/huge --huge-unlink --socket-mem 768,768 -a ffff:ff:ff.f"));
+    }
+
+    [Test]
+    public void Vhost_connection_chatter_is_kept_for_debug_logging_only()
+    {
+        var info = new VirtioForwarderOptions { WorkerCpus = new CpuSet([1]), LogLevel = 6 };
+        var debug = info with { LogLevel = 7 };
+        Assert.Multiple(() =>
+        {
+            Assert.That(Build(info), Does.Contain("--log-level lib.vhost.config:notice"));
+            Assert.That(Build(debug), Does.Contain("--log-level 8").And.Not.Contain("lib.vhost.config"));
+        });
     }
 
     [Test]
@@ -36,7 +48,7 @@ public class EalArgumentsBuilderTests
             VfioVfToken = VirtioForwarderOptions.DefaultVfioVfToken,
         };
         Assert.That(Build(options), Is.EqualTo(
-            "--main-lcore 0 -l 0,1 --log-level 7 -n 4 --vfio-vf-token 14d63f20-8445-11ea-8900-1f9ce7d5650d " +
+            "--main-lcore 0 -l 0,1 --log-level 7 -n 4 --log-level lib.vhost.config:notice --vfio-vf-token 14d63f20-8445-11ea-8900-1f9ce7d5650d " +
             "--no-huge -m 512 --no-pci --file-prefix=t1"));
     }
 
