@@ -47,6 +47,8 @@ launchers:
 	mkdir -p $(OUT)/bin
 	printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' \
 		"$(CURDIR)/src/Vio4wd.Daemon/bin/$(CONFIGURATION)/net10.0/virtio-forwarder.dll" > $(OUT)/bin/virtio-forwarder
+	printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' \
+		"$(CURDIR)/src/Vio4wd.Ctl/bin/$(CONFIGURATION)/net10.0/vio4wdctl.dll" > $(OUT)/bin/vio4wdctl
 	chmod +x $(OUT)/bin/*
 
 test: build

@@ -74,7 +74,8 @@ internal static class DataplaneRunner
                 using var stopping = new CancellationTokenSource();
                 Log($"Workers on CPUs {string.Join(',', dataplane.WorkerCpus)}, main lcore {eal.MainLcore}");
                 var desired = new DesiredStateStore();
-                using var reconciler = new Reconciler(dataplane, desired, new RelayStatusStore())
+                var statuses = new RelayStatusStore();
+                using var reconciler = new Reconciler(dataplane, desired, statuses)
                 {
                     EventRecorded = (relay, e) => Log($"relay {relay}: {e.Reason}: {e.Message}"),
                     DataplaneEventSeen = e =>
@@ -94,6 +95,7 @@ internal static class DataplaneRunner
                 desired.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(options, dataplane.MaxRelays));
                 Task reconciling = reconciler.RunAsync(stopping.Token);
                 await reconciler.WhenSyncedAsync(TimeSpan.FromSeconds(30), stopping.Token).ConfigureAwait(false);
+                Task control = new ControlServer(options.ControlSocket, new ControlApiService(statuses, dataplane), Log).RunAsync(stopping.Token);
                 using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
                 {
                     context.Cancel = true;
@@ -103,7 +105,7 @@ internal static class DataplaneRunner
                 await stop.Task.ConfigureAwait(false);
                 Log("Stopping virtio-forwarder");
                 await stopping.CancelAsync().ConfigureAwait(false);
-                await reconciling.ConfigureAwait(false);
+                await Task.WhenAll(reconciling, control).ConfigureAwait(false);
             }
         }
 

@@ -21,6 +21,10 @@ internal sealed class DaemonProcess : IDisposable
     /// <summary>Where test daemons keep their PID file unless a test says otherwise.</summary>
     public static string PidDirectory { get; } = Path.Combine(Path.GetTempPath(), $"vio4wd-pid-{Environment.ProcessId}");
 
+    public static string ControlSocket => Path.Combine(PidDirectory, "control.sock");
+
+    public static string CtlLauncher => Path.Combine(RepoRoot, "out", "bin", "vio4wdctl");
+
     public int Id => _process.Id;
 
     public string StandardOutput { get { lock (_stdout) { return string.Join('\n', _stdout); } } }
@@ -40,11 +44,20 @@ internal sealed class DaemonProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
-        // Daemons under test keep their PID file away from a real one in /var/run.
-        if (args.Any(a => a is "-n" or "--nodaemon") && !args.Any(a => a is "-p" or "--pid-path"))
+        // Daemons under test keep their PID file and control socket away from real ones.
+        if (args.Any(a => a is "-n" or "--nodaemon"))
         {
-            info.ArgumentList.Add("--pid-path");
-            info.ArgumentList.Add(PidDirectory);
+            if (!args.Any(a => a is "-p" or "--pid-path"))
+            {
+                info.ArgumentList.Add("--pid-path");
+                info.ArgumentList.Add(PidDirectory);
+            }
+
+            if (!args.Contains("--control-sock"))
+            {
+                info.ArgumentList.Add("--control-sock");
+                info.ArgumentList.Add(ControlSocket);
+            }
         }
 
         var daemon = new DaemonProcess(Process.Start(info)!);

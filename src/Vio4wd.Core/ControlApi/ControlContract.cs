@@ -1,0 +1,57 @@
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.ControlApi;
+
+/// <summary>
+/// The control API the daemon serves to local tools (JSON-RPC over a unix socket). Method names
+/// on the wire are the C# names.
+/// </summary>
+public interface IControlApi
+{
+    Task<IReadOnlyList<RelayView>> StatusAsync();
+
+    Task<string> VersionAsync();
+}
+
+/// <summary>One relay as tools see it (the shape of <c>vio4wdctl status -o json</c>).</summary>
+public sealed record RelayView(
+    int Id,
+    string? Source,
+    string? Device,
+    string? Socket,
+    string? Mode,
+    bool Ready,
+    IReadOnlyList<ConditionView> Conditions,
+    RelayStatsView Stats,
+    string? LastError,
+    long Generation,
+    long ObservedGeneration)
+{
+    public static RelayView Of(RelayStatus status)
+    {
+        RelayState? live = status.Live;
+        return new RelayView(
+            status.Id,
+            status.Source,
+            status.Spec?.Device?.ToString() ?? (live?.Device.Attached == true ? string.Join(";", live.Device.Devices) : null),
+            status.Spec?.Socket?.Path ?? live?.Vm.Socket,
+            (status.Spec?.Socket?.Mode ?? live?.Vm.Mode)?.ToString().ToLowerInvariant(),
+            status.Ready,
+            [.. status.Conditions.Select(c => new ConditionView(c.Type, c.Status, c.Reason, c.Message, c.LastTransitionTime))],
+            live is null ? new RelayStatsView(new DirectionView(0, 0, 0, 0, 0), new DirectionView(0, 0, 0, 0, 0))
+                : new RelayStatsView(DirectionView.Of(live.VmToVfStats), DirectionView.Of(live.VfToVmStats)),
+            status.LastError,
+            status.Generation,
+            status.ObservedGeneration);
+    }
+}
+
+public sealed record ConditionView(string Type, string Status, string Reason, string Message, DateTimeOffset LastTransitionTime);
+
+public sealed record RelayStatsView(DirectionView VmToVf, DirectionView VfToVm);
+
+public sealed record DirectionView(ulong RxPackets, ulong RxBytes, ulong TxPackets, ulong TxBytes, ulong DroppedPackets)
+{
+    public static DirectionView Of(DirectionStats s) => new(s.RxPackets, s.RxBytes, s.TxPackets, s.TxBytes, s.DroppedUnavailablePackets);
+}

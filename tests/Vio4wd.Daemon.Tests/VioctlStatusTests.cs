@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Vio4wd.Dataplane.Tests.Support;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>vio4wdctl against the real daemon over its control socket.</summary>
+[NonParallelizable]
+public class VioctlStatusTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public async Task Status_shows_the_relays_with_conditions_and_counters_and_the_socket_is_owner_and_group_only()
+    {
+        using var dir = new TempDirectory();
+        string prefix = $"vio4wd-daemon-ctl-{Environment.ProcessId}";
+        try
+        {
+            using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "-P", "net_null0=0",
+                "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix}");
+            await daemon.WaitForOutputAsync("Control API on", Patience);
+            await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+            await daemon.WaitForOutputAsync("relay 0: VM connected", Patience);
+
+            JsonElement zero = default;
+            var deadline = DateTime.UtcNow + Patience;
+            while (true)
+            {
+                (int code, string json, string err) = await CtlAsync("status", "-o", "json");
+                Assert.That(code, Is.Zero, err);
+                JsonElement[] relays = [.. JsonDocument.Parse(json).RootElement.EnumerateArray()];
+                zero = relays.Single(r => r.GetProperty("id").GetInt32() == 0);
+                if (zero.GetProperty("ready").GetBoolean() && zero.GetProperty("stats").GetProperty("vfToVm").GetProperty("txPackets").GetUInt64() > 0)
+                {
+                    Assert.That(relays, Has.Length.EqualTo(32), "every default socket is a relay");
+                    break;
+                }
+
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"relay 0 ready with traffic; last: {zero}");
+                await Task.Delay(200);
+            }
+
+            (int tableCode, string table, _) = await CtlAsync("status");
+            UnixFileMode mode = File.GetUnixFileMode(DaemonProcess.ControlSocket);
+            Assert.Multiple(() =>
+            {
+                Assert.That(zero.GetProperty("source").GetString(), Is.EqualTo("static"));
+                Assert.That(zero.GetProperty("device").GetString(), Is.EqualTo("net_null0"));
+                Assert.That(zero.GetProperty("mode").GetString(), Is.EqualTo("server"));
+                string[] conditions = [.. zero.GetProperty("conditions").EnumerateArray().Select(c => $"{c.GetProperty("type").GetString()}={c.GetProperty("status").GetString()}")];
+                Assert.That(conditions, Is.EquivalentTo(new[] { "DeviceReady=True", "VhostConnected=True", "Ready=True" }));
+                Assert.That(zero.GetProperty("conditions")[0].TryGetProperty("lastTransitionTime", out _), Is.True);
+                Assert.That(tableCode, Is.Zero);
+                Assert.That(table, Does.StartWith("RELAY").And.Contain("net_null0").And.Contain("Forwarding").And.Contain("DeviceNotReady"));
+                Assert.That(mode & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute), Is.EqualTo(UnixFileMode.None), "not world-accessible");
+            });
+            daemon.Signal("TERM");
+            Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero);
+            Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False, "the control socket goes with the daemon");
+        }
+        finally
+        {
+            string runtime = Path.Combine("/var/run/dpdk", prefix);
+            if (Directory.Exists(runtime))
+            {
+                Directory.Delete(runtime, recursive: true);
+            }
+        }
+    }
+
+    [Test]
+    public async Task Without_a_daemon_vioctl_says_so_and_exits_1()
+    {
+        (int code, _, string err) = await CtlAsync("--control-sock", "/tmp/vio4wd-no-such-daemon.sock", "status");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(err, Does.Contain("vio4wdctl: cannot reach the daemon at /tmp/vio4wd-no-such-daemon.sock").And.Contain("is virtio-forwarder running?"));
+        });
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> CtlAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo(DaemonProcess.CtlLauncher) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
