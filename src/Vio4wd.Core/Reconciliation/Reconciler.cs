@@ -142,11 +142,15 @@ public sealed class Reconciler : IDisposable
         RelaySpec? spec = want?.Spec;
         RelayState live = await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false);
         RelayStatus before = _statuses.Get(id) ?? new RelayStatus { Id = id };
-        bool drifted = before.ObservedGeneration == want?.Generation && before.Spec is not null && !Matches(spec, live);
+        VhostSocketSpec? liveSocket = live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode);
+        DeviceAttachment? liveDevice = LiveDevice(live);
+        bool socketDiffers = !Equals(liveSocket, spec?.Socket);
+        bool deviceDiffers = !RelaySpec.SameDevice(liveDevice, spec?.Device);
+        // The spec is the one already applied, yet the relay differs: it changed underneath.
+        bool drifted = before.ObservedGeneration == want?.Generation && before.Spec is not null && (socketDiffers || deviceDiffers);
         var acted = new List<string>();
 
-        VhostSocketSpec? liveSocket = live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode);
-        if (!Equals(liveSocket, spec?.Socket))
+        if (socketDiffers)
         {
             if (liveSocket is not null)
             {
@@ -161,8 +165,7 @@ public sealed class Reconciler : IDisposable
             }
         }
 
-        DeviceAttachment? liveDevice = LiveDevice(live);
-        if (!RelaySpec.SameDevice(liveDevice, spec?.Device))
+        if (deviceDiffers)
         {
             if (liveDevice is not null)
             {
@@ -233,10 +236,6 @@ public sealed class Reconciler : IDisposable
             ready ? "Forwarding" : conflict ? "Conflict" : !deviceReady ? "DeviceNotReady" : "VhostNotConnected",
             conflict ? string.Join("; ", want!.Conflicts) : ready ? "packets flow both ways" : "waiting for both sides", now);
     }
-
-    private static bool Matches(RelaySpec? spec, RelayState live) =>
-        Equals(live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode), spec?.Socket)
-        && RelaySpec.SameDevice(LiveDevice(live), spec?.Device);
 
     private static DeviceAttachment? LiveDevice(RelayState live) =>
         !live.Device.Attached ? null
