@@ -1,3 +1,5 @@
+using Vio4wd.Dataplane.Tests.Support;
+
 namespace Vio4wd.Daemon.Tests;
 
 /// <summary>The daemon brings the real DPDK EAL up (no hugepages) and takes it down on SIGTERM.</summary>
@@ -8,10 +10,7 @@ public class DaemonDataplaneTests
     [TearDown]
     public void RemoveRuntimeFolders()
     {
-        foreach (string dir in _prefixes.Select(p => Path.Combine("/var/run/dpdk", p)).Where(Directory.Exists))
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        DpdkRuntime.Remove(_prefixes);
     }
 
     private string NewPrefix()
@@ -32,7 +31,7 @@ public class DaemonDataplaneTests
         Assert.Multiple(() =>
         {
             Assert.That(daemon.StandardOutput, Does.Match(@"DPDK version: DPDK \d+\.\d+"));
-            Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.True);
+            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.True);
             Assert.That(Directory.GetFiles(sockets.Path).Select(Path.GetFileName).Order(),
                 Is.EqualTo(Enumerable.Range(0, maxRelays).Select(i => $"virtio-forwarder{i}.sock").Order()),
                 "default-socket mode: one server socket per relay, named from the template");
@@ -44,7 +43,7 @@ public class DaemonDataplaneTests
         {
             Assert.That(exitCode, Is.Zero, daemon.StandardError);
             Assert.That(daemon.StandardOutput, Does.Contain("Stopping virtio-forwarder"));
-            Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix)), Is.False, "the EAL runtime folder is removed on exit");
+            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "the EAL runtime folder is removed on exit");
             Assert.That(Directory.GetFiles(sockets.Path), Is.Empty, "server sockets are removed on exit");
         });
     }

@@ -24,7 +24,7 @@ public class DaemonPidFileTests
             {
                 Assert.That(exit, Is.EqualTo(1));
                 Assert.That(stderr, Does.Contain($"virtio-forwarder: another virtio-forwarder (pid {first.Id}) is running: {pidFile} is locked"));
-                Assert.That(Directory.Exists(Path.Combine("/var/run/dpdk", prefix + "-second")), Is.False, "the second never touched DPDK");
+                Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix + "-second")), Is.False, "the second never touched DPDK");
                 Assert.That(ReadPid(pidFile), Is.EqualTo(first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the PID file is untouched");
             });
 
@@ -37,10 +37,7 @@ public class DaemonPidFileTests
         }
         finally
         {
-            foreach (string runtime in new[] { prefix, prefix + "-second" }.Select(p => Path.Combine("/var/run/dpdk", p)).Where(Directory.Exists))
-            {
-                Directory.Delete(runtime, recursive: true);
-            }
+            DpdkRuntime.Remove(prefix, prefix + "-second");
         }
     }
 

@@ -16,10 +16,7 @@ public partial class DaemonRelayTests
     [TearDown]
     public void RemoveRuntimeFolders()
     {
-        foreach (string dir in _prefixes.Select(p => Path.Combine("/var/run/dpdk", p)).Where(Directory.Exists))
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        DpdkRuntime.Remove(_prefixes);
     }
 
     [Test]

@@ -60,11 +60,7 @@ public class DaemonReloadTests
         }
         finally
         {
-            string runtime = Path.Combine("/var/run/dpdk", prefix);
-            if (Directory.Exists(runtime))
-            {
-                Directory.Delete(runtime, recursive: true);
-            }
+            DpdkRuntime.Remove(prefix);
         }
     }
 }

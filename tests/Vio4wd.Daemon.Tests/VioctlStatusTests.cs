@@ -61,11 +61,7 @@ public class VioctlStatusTests
         }
         finally
         {
-            string runtime = Path.Combine("/var/run/dpdk", prefix);
-            if (Directory.Exists(runtime))
-            {
-                Directory.Delete(runtime, recursive: true);
-            }
+            DpdkRuntime.Remove(prefix);
         }
     }
 

@@ -71,11 +71,7 @@ public class NativeSelftestTests
                 process.Kill();
             }
 
-            string runtime = Path.Combine("/var/run/dpdk", prefix);
-            if (Directory.Exists(runtime))
-            {
-                Directory.Delete(runtime, recursive: true);
-            }
+            DpdkRuntime.Remove(prefix);
         }
     }
 

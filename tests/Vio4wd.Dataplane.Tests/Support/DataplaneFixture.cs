@@ -1,4 +1,5 @@
 using Vio4wd.Dataplane.Model;
+using Vio4wd.Dataplane.Tests.Support;
 
 namespace Vio4wd.Dataplane.Tests;
 
@@ -22,7 +23,7 @@ public sealed class DataplaneFixture
 
     public static IReadOnlyList<int> Workers { get; } = [1, 2];
 
-    public static string RuntimeDirectory => Path.Combine("/var/run/dpdk", Prefix);
+    public static string RuntimeDirectory => DpdkRuntime.DirectoryOf(Prefix);
 
     [OneTimeSetUp]
     public async Task StartAsync()
@@ -62,10 +63,7 @@ public sealed class DataplaneFixture
         }
         finally
         {
-            if (Directory.Exists(RuntimeDirectory))
-            {
-                Directory.Delete(RuntimeDirectory, recursive: true);
-            }
+            DpdkRuntime.Remove(Prefix);
         }
     }
 }

@@ -149,11 +149,7 @@ public sealed class Testpmd : IAsyncDisposable
         finally
         {
             _process.Dispose();
-            string runtime = Path.Combine("/var/run/dpdk", Prefix);
-            if (Directory.Exists(runtime))
-            {
-                Directory.Delete(runtime, recursive: true);
-            }
+            DpdkRuntime.Remove(Prefix);
         }
 
         return ValueTask.CompletedTask;

@@ -1,0 +1,16 @@
+namespace Vio4wd.Dataplane.Tests.Support;
+
+/// <summary>The EAL runtime folders (/var/run/dpdk/&lt;file-prefix&gt;) of DPDK processes a test started.</summary>
+public static class DpdkRuntime
+{
+    public static string DirectoryOf(string prefix) => Path.Combine("/var/run/dpdk", prefix);
+
+    /// <summary>Removes the folders left by processes that were killed or failed.</summary>
+    public static void Remove(params IEnumerable<string> prefixes)
+    {
+        foreach (string dir in prefixes.Select(DirectoryOf).Where(Directory.Exists))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
