@@ -65,9 +65,6 @@ public sealed class Reconciler : IDisposable
     /// <summary>Called with every dataplane event the reconciler reads (it is their only reader).</summary>
     public Action<DataplaneEvent>? DataplaneEventSeen { get; init; }
 
-    /// <summary>Asks for a pass over one relay.</summary>
-    public void Enqueue(int relayId) => _work.Add(relayId);
-
     /// <summary>
     /// Completes once every desired relay has had a pass at its current generation (successful
     /// or with an error on its status), or when the timeout passes.

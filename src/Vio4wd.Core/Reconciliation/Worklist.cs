@@ -73,14 +73,6 @@ public sealed class Worklist : IDisposable
         }
     }
 
-    public int Failures(int key)
-    {
-        lock (_lock)
-        {
-            return _failures.GetValueOrDefault(key);
-        }
-    }
-
     /// <summary>The next key to process; waits for one.</summary>
     public async Task<int> TakeAsync(CancellationToken cancellationToken)
     {
