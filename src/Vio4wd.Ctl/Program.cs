@@ -1,16 +1,18 @@
-using System.Net.Sockets;
+using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using StreamJsonRpc;
 using Vio4wd.Core.ControlApi;
+using Vio4wd.Core.Stats;
+using Vio4wd.Ctl.Output;
 
 namespace Vio4wd.Ctl;
 
-/// <summary>vio4wdctl: the operator's view of a running virtio-forwarder.</summary>
+/// <summary>vio4wdctl: the operator's view of a running virtio-forwarder, and its few levers.</summary>
 public static class Vio4wdCtl
 {
     private const string Name = "vio4wdctl";
-    private const string DefaultSocket = "/run/virtio-forwarder/control.sock";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -19,114 +21,198 @@ public static class Vio4wdCtl
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public static async Task<int> Main(string[] args)
+    private static readonly Option<string> ControlSocket = new("--control-sock")
     {
-        var rest = new List<string>(args);
-        string socket = TakeOption(rest, "--control-sock") ?? Environment.GetEnvironmentVariable("VIO4WD_CONTROL_SOCK") ?? DefaultSocket;
-        string output = TakeOption(rest, "-o") ?? TakeOption(rest, "--output") ?? "table";
-        if (rest.Count == 0 || rest[0] is "-h" or "--help" or "help")
-        {
-            await Console.Out.WriteAsync(Usage).ConfigureAwait(false);
-            return rest.Count == 0 ? 1 : 0;
-        }
+        Description = $"The daemon's control socket (default ${ControlClient.SocketVariable} or {ControlClient.DefaultSocket})",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ControlClient.SocketVariable) ?? ControlClient.DefaultSocket,
+    };
 
-        if (output is not ("table" or "json"))
-        {
-            return await FailAsync($"unknown output format '{output}' (use table or json)").ConfigureAwait(false);
-        }
+    public static Task<int> Main(string[] args) => Commands().Parse(args).InvokeAsync();
 
-        IControlApi api;
-        Socket connection;
-        try
+    private static RootCommand Commands()
+    {
+        var root = new RootCommand("Status and operations of a running virtio-forwarder (vio4wd).") { ControlSocket };
+        root.Add(Status());
+        root.Add(Describe());
+        root.Add(Wait());
+        root.Add(Stats());
+        root.Add(Pin());
+        root.Add(Version());
+        return root;
+    }
+
+    private static Command Status()
+    {
+        Option<string> output = OutputOption("table", "json");
+        var command = new Command("status", "Relays with their source, device, socket, mode and readiness") { output };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
         {
-            connection = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await connection.ConnectAsync(new UnixDomainSocketEndPoint(socket)).ConfigureAwait(false);
-        }
-        catch (SocketException e)
+            IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
+            return result.GetValue(output) == "json" ? JsonSerializer.Serialize(relays, Json) : StatusTable.Format(relays, DateTimeOffset.UtcNow);
+        }, ct));
+        return command;
+    }
+
+    private static Command Describe()
+    {
+        Argument<int> relay = RelayArgument();
+        Option<string> output = OutputOption("text", "json");
+        var command = new Command("describe", "Conditions, events, counters, CPUs and NUMA node of one relay") { relay, output };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
         {
-            string why = e.SocketErrorCode switch
+            RelayView view = Find(await api.StatusAsync().ConfigureAwait(false), result.GetValue(relay));
+            return result.GetValue(output) == "json" ? JsonSerializer.Serialize(view, Json) : DescribeText.Format(view, DateTimeOffset.UtcNow).TrimEnd('\n');
+        }, ct));
+        return command;
+    }
+
+    private static Command Wait()
+    {
+        Argument<int> relay = RelayArgument();
+        var condition = new Option<WaitCondition>("--for")
+        {
+            Description = "ready, or condition=TYPE[=True|False|Unknown] (TYPE: Ready, DeviceReady, VhostConnected)",
+            DefaultValueFactory = _ => new WaitCondition("Ready", "True"),
+            CustomParser = r => Parsed(r, WaitCondition.Parse),
+        };
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "How long to wait (30s, 500ms, 2m; default 30s)",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
+            CustomParser = r => Parsed(r, Duration.Parse),
+        };
+        var command = new Command("wait", "Wait until a relay is ready (or meets a condition); exit 1 on timeout") { relay, condition, timeout };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
+        {
+            int id = result.GetValue(relay);
+            WaitCondition want = result.GetValue(condition)!;
+            DateTimeOffset deadline = DateTimeOffset.UtcNow + result.GetValue(timeout);
+            while (true)
             {
-                SocketError.AddressNotAvailable or SocketError.ConnectionRefused => "nothing is listening there (is virtio-forwarder running?)",
-                SocketError.AccessDenied => "permission denied (run as root or as a member of the socket's group)",
-                _ when !File.Exists(socket) => "no such socket (is virtio-forwarder running? --control-sock or VIO4WD_CONTROL_SOCK point elsewhere)",
-                _ => e.Message,
-            };
-            return await FailAsync($"cannot reach the daemon at {socket}: {why}").ConfigureAwait(false);
-        }
+                RelayView? view = (await api.StatusAsync().ConfigureAwait(false)).FirstOrDefault(r => r.Id == id);
+                if (view is not null && want.HoldsFor(view))
+                {
+                    return $"relay {id} {(want.Type == "Ready" ? "ready" : "condition met")}";
+                }
 
-        await using var stream = new NetworkStream(connection, ownsSocket: true);
-        using var rpc = JsonRpc.Attach(stream);
-        api = rpc.Attach<IControlApi>();
-        try
-        {
-            switch (rest[0])
-            {
-                case "status":
-                    IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
-                    await Console.Out.WriteLineAsync(output == "json" ? JsonSerializer.Serialize(relays, Json) : Table(relays)).ConfigureAwait(false);
-                    return 0;
-                case "version":
-                    await Console.Out.WriteLineAsync($"vio4wdctl {typeof(Vio4wdCtl).Assembly.GetName().Version}; daemon {await api.VersionAsync().ConfigureAwait(false)}").ConfigureAwait(false);
-                    return 0;
-                default:
-                    return await FailAsync($"unknown command '{rest[0]}'").ConfigureAwait(false);
+                if (DateTimeOffset.UtcNow >= deadline)
+                {
+                    ConditionView? now = view?.Conditions.FirstOrDefault(c => c.Type.Equals(want.Type, StringComparison.OrdinalIgnoreCase));
+                    throw new CtlException($"timed out waiting for relay {id} to be {want}: "
+                        + (view is null ? "the daemon has no such relay" : now is null ? "no such condition" : $"{now.Type}={now.Status} ({now.Reason}: {now.Message})"));
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
             }
-        }
-        catch (RemoteRpcException e)
+        }, ct));
+        return command;
+    }
+
+    private static Command Stats()
+    {
+        Option<string> output = OutputOption("table", "json", "flat");
+        var delay = new Option<int>("--delay") { Description = "Rate window in milliseconds (default 200)", DefaultValueFactory = _ => 200 };
+        var inactive = new Option<bool>("--include-inactive") { Description = "Also relays that do not have both sides up" };
+        var suppressZero = new Option<bool>("--suppress-zero", "-z") { Description = "flat: leave out counters that are 0" };
+        var relays = new Argument<int[]>("RELAY") { Description = "Only these relays (default: all)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("stats", "Packet and byte counters and rates per relay and direction; -o flat prints the original's relay_N.field=value lines")
         {
-            return await FailAsync($"the daemon failed the request: {e.Message}").ConfigureAwait(false);
+            relays, output, delay, inactive, suppressZero,
+        };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
+        {
+            int[] only = result.GetValue(relays) ?? [];
+            IReadOnlyList<RelayStatsSample> samples = [.. (await api.StatsAsync(result.GetValue(delay), result.GetValue(inactive)).ConfigureAwait(false))
+                .Where(s => only.Length == 0 || only.Contains(s.Id))];
+            return result.GetValue(output) switch
+            {
+                "json" => JsonSerializer.Serialize(samples, Json),
+                "flat" => FlatStatsFormatter.Format(samples, result.GetValue(suppressZero)).TrimEnd('\n'),
+                _ => StatsTable.Format(samples),
+            };
+        }, ct));
+        return command;
+    }
+
+    private static Command Pin()
+    {
+        Argument<int> relay = RelayArgument();
+        var cpus = new Argument<int[]>("CPUS")
+        {
+            Description = "CPU for both directions, or VF-to-VM,VM-to-VF; 'reset' returns to the configured pins",
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = r => Parsed(r, ParseCpus),
+        };
+        var command = new Command("pin", "Move a relay's directions to worker CPUs") { relay, cpus };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
+        {
+            RelayView view = await api.PinAsync(result.GetValue(relay), result.GetValue(cpus)!).ConfigureAwait(false);
+            return $"relay {view.Id}: VF to VM on CPU {view.Cpus.VfToVm.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "-"}, "
+                + $"VM to VF on CPU {view.Cpus.VmToVf.Cpu?.ToString(CultureInfo.InvariantCulture) ?? "-"}";
+        }, ct));
+        return command;
+    }
+
+    private static Command Version()
+    {
+        var command = new Command("version", "Versions of vio4wdctl and of the daemon");
+        command.SetAction((result, ct) => RunAsync(result, async api =>
+            $"vio4wdctl {typeof(Vio4wdCtl).Assembly.GetName().Version}; daemon {await api.VersionAsync().ConfigureAwait(false)}", ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult result, Func<IControlApi, Task<string>> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using ControlClient client = await ControlClient.ConnectAsync(result.GetValue(ControlSocket)!, cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(await action(client.Api).ConfigureAwait(false)).ConfigureAwait(false);
+            return 0;
+        }
+        catch (CtlException e)
+        {
+            return await FailAsync(e.Message).ConfigureAwait(false);
+        }
+        catch (RemoteInvocationException e)
+        {
+            return await FailAsync(e.Message).ConfigureAwait(false);
+        }
+        catch (ConnectionLostException)
+        {
+            return await FailAsync("the daemon closed the connection (did it stop?)").ConfigureAwait(false);
         }
     }
 
-    private const string Usage = """
-        Usage: vio4wdctl [--control-sock PATH] COMMAND
-          status [-o table|json]   relays with their source, device, socket, mode and readiness
-          version                  versions of vio4wdctl and of the daemon
-        The control socket defaults to /run/virtio-forwarder/control.sock (or $VIO4WD_CONTROL_SOCK).
+    private static RelayView Find(IReadOnlyList<RelayView> relays, int id) =>
+        relays.FirstOrDefault(r => r.Id == id) ?? throw new CtlException($"relay {id} not found (see vio4wdctl status)");
 
-        """;
+    private static Argument<int> RelayArgument() => new("RELAY") { Description = "Relay id" };
 
-    private static readonly string[] TableHeader = ["RELAY", "SOURCE", "DEVICE", "SOCKET", "MODE", "READY", "REASON"];
-
-    private static string Table(IReadOnlyList<RelayView> relays)
+    private static Option<string> OutputOption(params string[] formats)
     {
-        var rows = new List<string[]> { TableHeader };
-        rows.AddRange(relays.Select(r => new[]
-        {
-            r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Source ?? "-", r.Device ?? "-", r.Socket ?? "-", r.Mode ?? "-",
-            r.Ready ? "True" : "False",
-            r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
-        }));
-        int[] widths = [.. Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(row => row[i].Length))];
-        return string.Join('\n', rows.Select(row => string.Join("   ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd()));
+        var option = new Option<string>("--output", "-o") { Description = $"Output format: {string.Join(", ", formats)}", DefaultValueFactory = _ => formats[0] };
+        option.AcceptOnlyFromAmong(formats);
+        return option;
     }
 
-    private static string? TakeOption(List<string> args, string name)
+    private static int[] ParseCpus(string text) =>
+        text == "reset" ? []
+        : [.. text.Split(',').Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu)
+            ? cpu : throw new FormatException($"'{text}' is not CPU, CPU,CPU or reset"))];
+
+    private static T? Parsed<T>(System.CommandLine.Parsing.SymbolResult result, Func<string, T> parse)
     {
-        int i = args.FindIndex(a => a == name || a.StartsWith(name + "=", StringComparison.Ordinal));
-        if (i < 0)
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        try
         {
-            return null;
+            return parse(text);
         }
-
-        string value;
-        if (args[i].Contains('=', StringComparison.Ordinal))
+        catch (FormatException e)
         {
-            value = args[i][(name.Length + 1)..];
-            args.RemoveAt(i);
+            result.AddError(e.Message);
+            return default;
         }
-        else if (i + 1 < args.Count)
-        {
-            value = args[i + 1];
-            args.RemoveRange(i, 2);
-        }
-        else
-        {
-            value = string.Empty;
-            args.RemoveAt(i);
-        }
-
-        return value;
     }
 
     private static async Task<int> FailAsync(string message)

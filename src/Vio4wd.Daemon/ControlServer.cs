@@ -1,77 +1,105 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 using Vio4wd.Core.ControlApi;
-using Vio4wd.Core.Reconciliation;
-using Vio4wd.Dataplane;
+using Vio4wd.Daemon.Logging;
 
 namespace Vio4wd.Daemon;
 
 /// <summary>
-/// Serves <see cref="IControlApi"/> as JSON-RPC on a unix socket (mode 0660: owner and group
-/// only; nothing listens on TCP).
+/// Serves <see cref="IControlApi"/> as JSON-RPC on a unix socket: mode 0660 with the configured
+/// owner and group, so only they can use it; nothing listens on TCP.
 /// </summary>
-internal sealed class ControlServer(string path, IControlApi api, Action<string> log)
+internal sealed partial class ControlServer : IDisposable
 {
-    public async Task RunAsync(CancellationToken cancellationToken)
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly IControlApi _api;
+    private readonly TestHooks? _hooks;
+    private readonly ILogger _logger;
+
+    private ControlServer(Socket listener, string path, IControlApi api, TestHooks? hooks, ILogger logger)
+    {
+        _listener = listener;
+        _path = path;
+        _api = api;
+        _hooks = hooks;
+        _logger = logger;
+    }
+
+    /// <summary>Binds the socket (replacing a stale one: the PID lock says no other daemon owns it).</summary>
+    /// <param name="uid">Owner, or null to keep the daemon's.</param>
+    /// <param name="gid">Group, or null to keep the daemon's.</param>
+    public static ControlServer Listen(string path, int? uid, int? gid, IControlApi api, TestHooks? hooks, ILogger logger)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (File.Exists(path))
+        File.Delete(path);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
         {
-            File.Delete(path); // a stale socket: the PID lock says no other daemon owns it
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if ((uid is not null || gid is not null) && Chown(path, uid ?? -1, gid ?? -1) != 0)
+            {
+                throw new IOException($"cannot give the control socket {path} to {uid}:{gid}: {Marshal.GetLastPInvokeErrorMessage()}");
+            }
+
+            listener.Listen(16);
+        }
+        catch
+        {
+            listener.Dispose();
+            File.Delete(path);
+            throw;
         }
 
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-        listener.Listen(16);
-        log($"Control API on {path}");
+        logger.ControlListening(path);
+        return new ControlServer(listener, path, api, hooks, logger);
+    }
+
+    public async Task ServeAsync(CancellationToken cancellationToken)
+    {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                Socket client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                _ = ServeAsync(client);
+                Socket client = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                _ = ServeClientAsync(client);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
-    private async Task ServeAsync(Socket client)
+    public void Dispose()
+    {
+        _listener.Dispose();
+        File.Delete(_path);
+    }
+
+    private async Task ServeClientAsync(Socket client)
     {
         try
         {
             await using var stream = new NetworkStream(client, ownsSocket: true);
-            using var rpc = JsonRpc.Attach(stream, api);
+            using var rpc = new JsonRpc(stream);
+            rpc.AddLocalRpcTarget(_api);
+            if (_hooks is not null)
+            {
+                rpc.AddLocalRpcTarget(_hooks);
+            }
+
+            rpc.StartListening();
             await rpc.Completion.ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or RemoteRpcException)
         {
-            // A client that went away: nothing to do.
+            _logger.ControlClientGone(e.Message);
         }
     }
-}
 
-/// <summary>The control API over the reconciler's statuses and the dataplane's live counters.</summary>
-internal sealed class ControlApiService(RelayStatusStore statuses, IDataplane dataplane) : IControlApi
-{
-    public async Task<IReadOnlyList<RelayView>> StatusAsync()
-    {
-        var views = new List<RelayView>();
-        foreach (RelayStatus status in statuses.All())
-        {
-            var live = await dataplane.GetRelayAsync(status.Id).ConfigureAwait(false);
-            views.Add(RelayView.Of(status with { Live = live }));
-        }
-
-        return views;
-    }
-
-    public Task<string> VersionAsync() =>
-        Task.FromResult($"{typeof(ControlApiService).Assembly.GetName().Version} ({DpdkBuild.Version})");
+    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Chown(string path, int owner, int group);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Vio4wd.Dataplane.Model;
 
 namespace Vio4wd.Daemon;
@@ -19,5 +20,11 @@ internal static class EventLog
         DataplaneEventType.MempoolMoved => $"relay {e.Relay}: mempool moved to NUMA node {e.Value} to align with the guest",
         DataplaneEventType.EventsLost => $"dataplane: {e.Value} events lost (queue overflow)",
         _ => null,
+    };
+
+    public static LogLevel LevelOf(DataplaneEvent e) => e.Type switch
+    {
+        DataplaneEventType.VmRejected or DataplaneEventType.DeviceFailed or DataplaneEventType.EventsLost => LogLevel.Warning,
+        _ => LogLevel.Information,
     };
 }

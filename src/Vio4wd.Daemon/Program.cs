@@ -1,5 +1,6 @@
 using Vio4wd.Core.Configuration;
 using Vio4wd.Daemon;
+using Vio4wd.Daemon.Hosting;
 using Vio4wd.Dataplane;
 
 return await VirtioForwarder.MainAsync(args).ConfigureAwait(false);
@@ -63,10 +64,10 @@ namespace Vio4wd.Daemon
                 return 0;
             }
 
-            return await DataplaneRunner.RunAsync(loaded.Options, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
+            return await DaemonHost.RunAsync(loaded.Options, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
         }
 
-        private static string Version() =>
+        public static string Version() =>
             typeof(VirtioForwarder).Assembly
                 .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
                 .OfType<System.Reflection.AssemblyInformationalVersionAttribute>()

@@ -73,6 +73,8 @@ public static class EffectiveSettingsFormatter
         SettingKey.SameNuma => Flag(o.SameNuma),
         SettingKey.EalArgs => Quote(string.Join(' ', o.ExtraEalArguments.Select(Quote))),
         SettingKey.ControlSock => Quote(o.ControlSocket),
+        SettingKey.ControlOwner => Quote(o.ControlOwner.Name ?? string.Empty),
+        SettingKey.ControlGroup => Quote(o.ControlGroup.Name ?? string.Empty),
         SettingKey.BindVfioPci => Quote(string.Join(',', o.BindVfioPci)),
         SettingKey.CoreSchedSensitivity => o.CoreScheduler.Sensitivity.ToString(CultureInfo.InvariantCulture),
         SettingKey.CoreSchedLogLevel => Number(o.CoreScheduler.LogLevel),
@@ -89,6 +91,8 @@ public static class EffectiveSettingsFormatter
     {
         SettingKey.SocketOwner => AccountNote(options.SocketOwner, "user"),
         SettingKey.SocketGroup => AccountNote(options.SocketGroup, "group"),
+        SettingKey.ControlOwner => AccountNote(options.ControlOwner, "user"),
+        SettingKey.ControlGroup => AccountNote(options.ControlGroup, "group"),
         _ => string.Empty,
     };
 

@@ -65,6 +65,8 @@ public sealed class OptionsBuilder
             CpuPins = CpuPins(workers),
             ExtraEalArguments = EalArguments(),
             ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? "/run/virtio-forwarder/control.sock",
+            ControlOwner = Account(SettingKey.ControlOwner, "user") ?? SocketAccount.InheritFromProcess,
+            ControlGroup = Account(SettingKey.ControlGroup, "group") ?? SocketAccount.InheritFromProcess,
             BindVfioPci = BindVfioPci(),
             CoreScheduler = CoreScheduler(),
         };

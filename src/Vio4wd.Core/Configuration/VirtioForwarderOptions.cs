@@ -123,6 +123,12 @@ public sealed record VirtioForwarderOptions
     /// <summary>The control API's unix socket (vio4wd addition).</summary>
     public string ControlSocket { get; init; } = "/run/virtio-forwarder/control.sock";
 
+    /// <summary>Owner of the control socket; the daemon's own by default.</summary>
+    public SocketAccount ControlOwner { get; init; } = SocketAccount.InheritFromProcess;
+
+    /// <summary>Group of the control socket (its members may use vio4wdctl); the daemon's own by default.</summary>
+    public SocketAccount ControlGroup { get; init; } = SocketAccount.InheritFromProcess;
+
     /// <summary>Devices the pre-start step binds to vfio-pci (VIRTIOFWD_BIND_VFIO_PCI).</summary>
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 

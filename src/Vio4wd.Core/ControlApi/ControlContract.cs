@@ -1,4 +1,5 @@
 using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Stats;
 using Vio4wd.Dataplane.Model;
 
 namespace Vio4wd.Core.ControlApi;
@@ -10,6 +11,16 @@ namespace Vio4wd.Core.ControlApi;
 public interface IControlApi
 {
     Task<IReadOnlyList<RelayView>> StatusAsync();
+
+    /// <summary>Counters now and rates over the next <paramref name="delayMs"/> milliseconds.</summary>
+    /// <param name="includeInactive">Also relays that do not have both sides (as the original's stats service).</param>
+    Task<IReadOnlyList<RelayStatsSample>> StatsAsync(int delayMs, bool includeInactive);
+
+    /// <summary>
+    /// Pins a relay's directions to worker CPUs: one CPU for both, or VF to VM then VM to VF; no
+    /// CPU returns the relay to its configured pins. Answers once the reconciler has applied it.
+    /// </summary>
+    Task<RelayView> PinAsync(int relay, IReadOnlyList<int> cpus);
 
     Task<string> VersionAsync();
 }
@@ -26,7 +37,14 @@ public sealed record RelayView(
     RelayStatsView Stats,
     string? LastError,
     long Generation,
-    long ObservedGeneration)
+    long ObservedGeneration,
+    DateTimeOffset Created,
+    IReadOnlyList<EventView> Events,
+    PlacementView Cpus,
+    int? NumaNode,
+    int QueuePairs,
+    bool LiveMigration,
+    DeviceCounters? DeviceCounters)
 {
     public static RelayView Of(RelayStatus status)
     {
@@ -43,8 +61,25 @@ public sealed record RelayView(
                 : new RelayStatsView(DirectionView.Of(live.VmToVfStats), DirectionView.Of(live.VfToVmStats)),
             status.LastError,
             status.Generation,
-            status.ObservedGeneration);
+            status.ObservedGeneration,
+            status.Created,
+            [.. status.Events.Select(e => new EventView(e.Time, e.Type, e.Reason, e.Message))],
+            new PlacementView(DirectionCpuView.Of(live?.VfToVm), DirectionCpuView.Of(live?.VmToVf)),
+            live?.NumaNode,
+            live?.Vm.QueuePairs ?? 0,
+            live?.Vm.LiveMigration ?? false,
+            live?.Device.Attached == true ? live.Device.Counters : null);
     }
+}
+
+public sealed record EventView(DateTimeOffset Time, string Type, string Reason, string Message);
+
+/// <summary>The worker CPU of each direction and its pin (null: not placed / automatic).</summary>
+public sealed record PlacementView(DirectionCpuView VfToVm, DirectionCpuView VmToVf);
+
+public sealed record DirectionCpuView(int? Cpu, int? Pinned)
+{
+    public static DirectionCpuView Of(DirectionPlacement? placement) => new(placement?.Cpu, placement?.PinnedCpu);
 }
 
 public sealed record ConditionView(string Type, string Status, string Reason, string Message, DateTimeOffset LastTransitionTime);

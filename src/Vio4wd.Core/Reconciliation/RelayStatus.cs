@@ -18,6 +18,9 @@ public sealed record RelayStatus
 
     public required int Id { get; init; }
 
+    /// <summary>When the control plane first saw the relay (its age).</summary>
+    public DateTimeOffset Created { get; init; }
+
     public string? Source { get; init; }
 
     public RelaySpec? Spec { get; init; }
@@ -57,8 +60,9 @@ public static class ConditionTypes
 }
 
 /// <summary>The statuses of all relays the control plane has seen.</summary>
-public sealed class RelayStatusStore
+public sealed class RelayStatusStore(TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private readonly Dictionary<int, RelayStatus> _statuses = [];
 
@@ -82,7 +86,7 @@ public sealed class RelayStatusStore
     {
         lock (_lock)
         {
-            RelayStatus next = change(_statuses.GetValueOrDefault(id) ?? new RelayStatus { Id = id });
+            RelayStatus next = change(_statuses.GetValueOrDefault(id) ?? new RelayStatus { Id = id, Created = _time.GetUtcNow() });
             _statuses[id] = next;
             return next;
         }

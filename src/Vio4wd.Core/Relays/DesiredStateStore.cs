@@ -12,6 +12,7 @@ public sealed class DesiredStateStore
     private readonly Dictionary<string, IReadOnlyList<RelaySpec>> _slices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _claimOrder = new(StringComparer.Ordinal);
     private readonly Dictionary<int, long> _generations = [];
+    private readonly Dictionary<int, CpuPins> _pinOverrides = [];
     private Dictionary<int, DesiredRelay> _effective = [];
     private long _claims;
 
@@ -30,6 +31,33 @@ public sealed class DesiredStateStore
             if (!_claimOrder.ContainsKey(source))
             {
                 _claimOrder[source] = _claims++;
+            }
+
+            changed = Recompute();
+        }
+
+        if (changed.Count > 0)
+        {
+            Changed?.Invoke(changed);
+        }
+    }
+
+    /// <summary>
+    /// Pins set by an operator at run time (<c>vio4wdctl pin</c>): they take precedence over the
+    /// pins any source asks for and outlive reloads; null returns the relay to its source's pins.
+    /// </summary>
+    public void SetPinOverride(int relayId, CpuPins? pins)
+    {
+        List<int> changed;
+        lock (_lock)
+        {
+            if (pins is null)
+            {
+                _pinOverrides.Remove(relayId);
+            }
+            else
+            {
+                _pinOverrides[relayId] = pins;
             }
 
             changed = Recompute();
@@ -90,7 +118,8 @@ public sealed class DesiredStateStore
                     deviceOwner[device] = (source, spec.RelayId);
                 }
 
-                next[spec.RelayId] = new DesiredRelay(spec, source, 0, []);
+                next[spec.RelayId] = new DesiredRelay(
+                    _pinOverrides.TryGetValue(spec.RelayId, out CpuPins? pins) ? spec with { Pins = pins } : spec, source, 0, []);
             }
         }
 

@@ -1,0 +1,110 @@
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
+using Vio4wd.Core.Stats;
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Core.ControlApi;
+
+/// <summary>
+/// The control API over the reconciler's statuses, the desired state and the dataplane's live
+/// counters. Requests that change something go through the desired state, never around the
+/// reconciler, and answer once it has acted.
+/// </summary>
+public sealed class ControlApiService(
+    RelayStatusStore statuses,
+    DesiredStateStore desired,
+    IDataplane dataplane,
+    string version,
+    TimeProvider? time = null) : IControlApi
+{
+    public const int MaxStatsDelayMs = 60_000;
+
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    public async Task<IReadOnlyList<RelayView>> StatusAsync()
+    {
+        var views = new List<RelayView>();
+        foreach (RelayStatus status in statuses.All())
+        {
+            RelayState live = await dataplane.GetRelayAsync(status.Id).ConfigureAwait(false);
+            views.Add(RelayView.Of(status with { Live = live }));
+        }
+
+        return views;
+    }
+
+    public async Task<IReadOnlyList<RelayStatsSample>> StatsAsync(int delayMs, bool includeInactive)
+    {
+        if (delayMs is < 0 or > MaxStatsDelayMs)
+        {
+            throw new ControlRequestException($"the delay is 0 to {MaxStatsDelayMs} ms, not {delayMs}");
+        }
+
+        long start = _time.GetTimestamp();
+        IReadOnlyList<RelayState> before = await dataplane.ListRelaysAsync().ConfigureAwait(false);
+        if (delayMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<RelayState> after = await dataplane.ListRelaysAsync().ConfigureAwait(false);
+        TimeSpan elapsed = _time.GetElapsedTime(start);
+        Dictionary<int, RelayState> first = before.ToDictionary(r => r.Id);
+        return [.. after
+            .Select(r => RelayStatsSample.Between(first.GetValueOrDefault(r.Id) ?? r, r, elapsed))
+            .Where(s => includeInactive || s.Active)
+            .OrderBy(s => s.Id)];
+    }
+
+    public async Task<RelayView> PinAsync(int relay, IReadOnlyList<int> cpus)
+    {
+        ArgumentNullException.ThrowIfNull(cpus);
+        if (desired.Get(relay) is null)
+        {
+            throw new ControlRequestException($"relay {relay} is not configured (see vio4wdctl status)");
+        }
+
+        if (cpus.Count > 2)
+        {
+            throw new ControlRequestException($"give one CPU for both directions or two (VF to VM, VM to VF), not {cpus.Count}");
+        }
+
+        int[] idle = [.. cpus.Where(c => !dataplane.WorkerCpus.Contains(c))];
+        if (idle.Length > 0)
+        {
+            throw new ControlRequestException($"CPU {idle[0]} runs no worker; worker CPUs are {string.Join(',', dataplane.WorkerCpus)}");
+        }
+
+        desired.SetPinOverride(relay, cpus.Count == 0 ? null : new CpuPins(cpus[0], cpus[^1]));
+        RelayStatus status = await AppliedAsync(relay).ConfigureAwait(false);
+        RelayState live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
+        return RelayView.Of(status with { Live = live });
+    }
+
+    public Task<string> VersionAsync() => Task.FromResult(version);
+
+    /// <summary>Waits until the reconciler has had a pass at the relay's current desired generation.</summary>
+    private async Task<RelayStatus> AppliedAsync(int relay)
+    {
+        long start = _time.GetTimestamp();
+        while (true)
+        {
+            long generation = desired.Get(relay)?.Generation ?? long.MaxValue;
+            RelayStatus? status = statuses.Get(relay);
+            if (status is not null && status.ObservedGeneration >= generation)
+            {
+                return status;
+            }
+
+            if (_time.GetElapsedTime(start) > ApplyTimeout)
+            {
+                throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
+                    + (status?.LastError is { } error ? $": {error}" : string.Empty));
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using System.Globalization;
+using Vio4wd.Core.ControlApi;
+
+namespace Vio4wd.Ctl.Output;
+
+/// <summary><c>vio4wdctl status</c>: one line per relay.</summary>
+internal static class StatusTable
+{
+    private static readonly string[] Header = ["RELAY", "SOURCE", "DEVICE", "SOCKET", "MODE", "READY", "REASON", "AGE"];
+
+    public static string Format(IReadOnlyList<RelayView> relays, DateTimeOffset now) =>
+        TextTable.Format(Header, relays.Select(r => new[]
+        {
+            r.Id.ToString(CultureInfo.InvariantCulture),
+            r.Source ?? "-",
+            r.Device ?? "-",
+            r.Socket ?? "-",
+            r.Mode ?? "-",
+            r.Ready ? "True" : "False",
+            r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
+            Age.Of(r.Created, now),
+        }));
+}

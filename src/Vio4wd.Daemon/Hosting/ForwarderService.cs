@@ -1,0 +1,213 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting;
+using Vio4wd.Core.Configuration;
+using Vio4wd.Core.ControlApi;
+using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Providers;
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
+using Vio4wd.Daemon.Logging;
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
+
+namespace Vio4wd.Daemon.Hosting;
+
+/// <summary>
+/// The daemon's life: takes the PID lock, brings the DPDK dataplane up, runs the reconciler
+/// over the providers' desired state and serves the control API. The host reports the service
+/// ready (systemd READY=1) only once <see cref="StartAsync"/> is done, that is once every
+/// configured relay has had its first pass. Stopping removes every relay (server sockets are
+/// deleted, devices detached).
+/// </summary>
+internal sealed class ForwarderService(
+    VirtioForwarderOptions options,
+    Func<LoadedConfiguration> reload,
+    ILogger<ForwarderService> logger) : IHostedService, IAsyncDisposable
+{
+    private static readonly TimeSpan FirstSyncTimeout = TimeSpan.FromSeconds(30);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _running = [];
+    private readonly Stack<IAsyncDisposable> _resources = new();
+    private DesiredStateStore? _desired;
+    private int _maxRelays;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        logger.LogNotice($"Starting {VirtioForwarder.Name} {VirtioForwarder.Version()}");
+        try
+        {
+            await StartForwardingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        logger.LogNotice("Forwarding; waiting for SIGTERM");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        logger.LogNotice($"Stopping {VirtioForwarder.Name}");
+        await ShutdownAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ShutdownAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_running).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_resources.TryPop(out IAsyncDisposable? resource))
+        {
+            await resource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StartForwardingAsync(CancellationToken cancellationToken)
+    {
+        PidFile pidFile = PidFile.Acquire(options.PidFile, out string? pidError) ?? throw new StartupException(1, pidError!);
+        Own(pidFile);
+        DataplaneOptions dataplaneOptions = DataplaneOptionsOf(options);
+        (int? controlUid, int? controlGid) = ControlAccount(options);
+
+        IReadOnlyList<string> ealArgs = EalArgumentsBuilder.Build(options, HostInspector.Numa());
+        EalSession eal;
+        try
+        {
+            eal = await EalSession.StartAsync(ealArgs, VirtioForwarder.Name).ConfigureAwait(false);
+        }
+        catch (DataplaneException e)
+        {
+            throw new StartupException(255, $"{e.Message} (EAL arguments: {string.Join(' ', ealArgs)})");
+        }
+
+        _resources.Push(eal);
+        logger.DpdkVersion(DpdkBuild.Version);
+        logger.MaxRelays(DpdkBuild.MaxRelays);
+
+        NativeDataplane dataplane;
+        try
+        {
+            dataplane = await NativeDataplane.StartAsync(eal, dataplaneOptions).ConfigureAwait(false);
+        }
+        catch (DataplaneException e)
+        {
+            throw new StartupException(255, e.Message);
+        }
+
+        _resources.Push(dataplane);
+        string workers = string.Join(',', dataplane.WorkerCpus);
+        logger.Workers(workers, eal.MainLcore);
+        _maxRelays = dataplane.MaxRelays;
+
+        _desired = new DesiredStateStore();
+        var statuses = new RelayStatusStore();
+        var reconciler = new Reconciler(dataplane, _desired, statuses)
+        {
+            EventRecorded = (relay, e) =>
+                logger.RelayEvent(e.Type == "Warning" ? LogLevel.Warning : LogLevel.Information, relay, e.Reason, e.Message),
+            DataplaneEventSeen = e =>
+            {
+                LogLevel level = EventLog.LevelOf(e);
+                if (EventLog.Describe(e) is { } line)
+                {
+                    logger.DataplaneEvent(level, line);
+                }
+            },
+        };
+        Own(reconciler);
+        Directory.CreateDirectory(options.SocketDirectory);
+        ApplyStaticConfig(options);
+        _running.Add(reconciler.RunAsync(_stopping.Token));
+        await reconciler.WhenSyncedAsync(FirstSyncTimeout, cancellationToken).ConfigureAwait(false);
+
+        var api = new ControlApiService(statuses, _desired, dataplane, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})");
+        ControlServer control;
+        try
+        {
+            control = ControlServer.Listen(options.ControlSocket, controlUid, controlGid, api, TestHooks.IfEnabled(dataplane), logger);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            throw new StartupException(1, $"control socket {options.ControlSocket}: {e.Message}");
+        }
+
+        Own(control);
+        _running.Add(control.ServeAsync(_stopping.Token));
+        Own(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Reload();
+        }));
+    }
+
+    private void ApplyStaticConfig(VirtioForwarderOptions config)
+    {
+        foreach (string rejected in StaticConfigProvider.Rejected(config, _maxRelays))
+        {
+            logger.ConfigRejected(rejected);
+        }
+
+        _desired!.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(config, _maxRelays));
+    }
+
+    // Relays follow the new file; settings the EAL or the workers were started with (CPUs,
+    // memory, jumbo, ...) need a restart. A bad file changes nothing.
+    private void Reload()
+    {
+        LoadedConfiguration loaded = reload();
+        if (loaded.Options is null)
+        {
+            foreach (string error in loaded.Diagnostics.Errors)
+            {
+                logger.ReloadRefused(error);
+            }
+
+            return;
+        }
+
+        ApplyStaticConfig(loaded.Options);
+        logger.LogNotice("SIGHUP: relays reloaded from the configuration");
+    }
+
+    private void Own(IDisposable resource) => _resources.Push(new DisposeAdapter(resource));
+
+    private static DataplaneOptions DataplaneOptionsOf(VirtioForwarderOptions options)
+    {
+        int? uid = HostInspector.UserId(options.SocketOwner, out string? userError);
+        int? gid = HostInspector.GroupId(options.SocketGroup, out string? groupError);
+        if ((userError ?? groupError) is { } error)
+        {
+            throw new StartupException(1, error);
+        }
+
+        return new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, uid, gid);
+    }
+
+    private static (int? Uid, int? Gid) ControlAccount(VirtioForwarderOptions options)
+    {
+        int? uid = HostInspector.UserId(options.ControlOwner, out string? userError);
+        int? gid = HostInspector.GroupId(options.ControlGroup, out string? groupError);
+        if ((userError ?? groupError) is { } error)
+        {
+            throw new StartupException(1, $"control {error}");
+        }
+
+        return (uid, gid);
+    }
+
+    private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            inner.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

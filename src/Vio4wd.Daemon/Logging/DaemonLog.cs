@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Vio4wd.Daemon.Logging;
+
+/// <summary>The daemon's log messages (source-generated, so disabled levels cost nothing).</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "DPDK version: {Version}")]
+    public static partial void DpdkVersion(this ILogger logger, string version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Maximum relays is {MaxRelays}, increase RTE_MAX_ETHPORTS in DPDK if more are required")]
+    public static partial void MaxRelays(this ILogger logger, int maxRelays);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workers on CPUs {Cpus}, main lcore {MainLcore}")]
+    public static partial void Workers(this ILogger logger, string cpus, int mainLcore);
+
+    [LoggerMessage(Message = "relay {Relay}: {Reason}: {Message}")]
+    public static partial void RelayEvent(this ILogger logger, LogLevel level, int relay, string reason, string message);
+
+    [LoggerMessage(Message = "{Event}")]
+    public static partial void DataplaneEvent(this ILogger logger, LogLevel level, string @event);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Rejected}")]
+    public static partial void ConfigRejected(this ILogger logger, string rejected);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SIGHUP: configuration not reloaded: {Error}")]
+    public static partial void ReloadRefused(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Control API on {Path}")]
+    public static partial void ControlListening(this ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Control API client went away: {Reason}")]
+    public static partial void ControlClientGone(this ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Error}")]
+    public static partial void StartFailed(this ILogger logger, string error);
+}
