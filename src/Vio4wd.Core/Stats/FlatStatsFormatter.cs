@@ -55,20 +55,43 @@ public static class FlatStatsFormatter
     public static string PythonFloat(double value)
     {
         double carried = (float)value;
-        if (Math.Abs(carried) < 1e16 && Math.Floor(carried) == carried)
+        if (carried == 0 || !double.IsFinite(carried))
         {
-            return carried.ToString("0", CultureInfo.InvariantCulture) + ".0";
+            return carried == 0 ? (double.IsNegative(carried) ? "-0.0" : "0.0") : double.IsNaN(carried) ? "nan" : carried > 0 ? "inf" : "-inf";
         }
 
-        string text = carried.ToString("R", CultureInfo.InvariantCulture);
+        // The shortest round-trip digits and the decimal exponent of the first one, then
+        // Python's layout: positional for exponents -4 to 15, scientific otherwise.
+        (string digits, int exponent) = ShortestDigits(Math.Abs(carried));
+        string sign = carried < 0 ? "-" : string.Empty;
+        if (exponent is < -4 or >= 16)
+        {
+            string mantissa = digits.Length > 1 ? $"{digits[0]}.{digits[1..]}" : digits;
+            return $"{sign}{mantissa}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
+        }
+
+        if (exponent < 0)
+        {
+            return $"{sign}0.{new string('0', -exponent - 1)}{digits}";
+        }
+
+        string whole = digits.Length > exponent + 1 ? digits[..(exponent + 1)] : digits.PadRight(exponent + 1, '0');
+        string fraction = digits.Length > exponent + 1 ? digits[(exponent + 1)..] : "0";
+        return $"{sign}{whole}.{fraction}";
+    }
+
+    private static (string Digits, int Exponent) ShortestDigits(double positive)
+    {
+        string text = positive.ToString("R", CultureInfo.InvariantCulture);
         int e = text.IndexOf('E', StringComparison.Ordinal);
-        if (e < 0)
-        {
-            return text;
-        }
-
-        int exponent = int.Parse(text.AsSpan(e + 1), CultureInfo.InvariantCulture);
-        return $"{text[..e]}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
+        int shift = e < 0 ? 0 : int.Parse(text.AsSpan(e + 1), CultureInfo.InvariantCulture);
+        string plain = e < 0 ? text : text[..e];
+        int point = plain.IndexOf('.', StringComparison.Ordinal);
+        string all = plain.Replace(".", string.Empty, StringComparison.Ordinal);
+        int integerDigits = point < 0 ? plain.Length : point;
+        int leadingZeros = all.Length - all.TrimStart('0').Length;
+        string digits = all.Trim('0');
+        return (digits, integerDigits - leadingZeros - 1 + shift);
     }
 
     private readonly struct Lines(StringBuilder text, string prefix, bool suppressZero)

@@ -33,6 +33,7 @@ internal static class DaemonHost
         builder.Services.AddHostedService<ForwarderService>();
 
         using IHost host = builder.Build();
+        ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost));
         try
         {
             await host.RunAsync().ConfigureAwait(false);
@@ -40,7 +41,7 @@ internal static class DaemonHost
         }
         catch (StartupException e)
         {
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost)).StartFailed(e.Message);
+            logger.StartFailed(e.Message);
             await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {e.Message}").ConfigureAwait(false);
             return e.ExitCode;
         }

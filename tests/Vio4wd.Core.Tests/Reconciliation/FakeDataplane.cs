@@ -72,6 +72,20 @@ internal sealed class FakeDataplane : IDataplane
         _events.Writer.TryWrite(new DataplaneEvent(DataplaneEventType.VmConnected, relay, 0, 0));
     }
 
+    /// <summary>Counts packets of 100 bytes through the relay's VF to VM direction.</summary>
+    public void AddTraffic(int relay, ulong packets)
+    {
+        lock (_lock)
+        {
+            RelayState r = Get(relay);
+            DirectionStats s = r.VfToVmStats;
+            _relays[relay] = r with
+            {
+                VfToVmStats = s with { RxPackets = s.RxPackets + packets, RxBytes = s.RxBytes + (packets * 100), TxPackets = s.TxPackets + packets, TxBytes = s.TxBytes + (packets * 100) },
+            };
+        }
+    }
+
     public Task AttachDeviceAsync(int relay, DeviceAttachment device, CancellationToken cancellationToken = default) =>
         Change(relay, "attach", r => r.Device.Attached ? throw Error("attach", 17, $"relay {relay} already has a device")
             : r with { Device = new DeviceSide { Attached = true, Started = true, Devices = device.Devices, BondMode = device.BondMode, Port = relay } });

@@ -2,68 +2,12 @@ using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Relays;
 using Vio4wd.Dataplane.Model;
 
+using static Vio4wd.Core.Tests.Reconciliation.Harness;
+
 namespace Vio4wd.Core.Tests.Reconciliation;
 
 public class ReconcilerTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-
-    private static RelaySpec Spec(int id, string device = "", string? socket = null, CpuPins? pins = null) =>
-        new(id, DeviceAttachment.Of(device.Length > 0 ? device : $"net_null{id}"), new VhostSocketSpec(socket ?? $"/tmp/vf{id}.sock", VhostMode.Server), pins);
-
-    private sealed class Harness : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _run;
-
-        public Harness(ReconcilerOptions? options = null)
-        {
-            Reconciler = new Reconciler(Dataplane, Desired, Statuses, options ?? new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) });
-            _run = Reconciler.RunAsync(_stop.Token);
-        }
-
-        public FakeDataplane Dataplane { get; } = new();
-
-        public DesiredStateStore Desired { get; } = new();
-
-        public RelayStatusStore Statuses { get; } = new();
-
-        public Reconciler Reconciler { get; }
-
-        public async Task ConvergedAsync(string what)
-        {
-            var deadline = DateTime.UtcNow + Patience;
-            while (!await MatchesAsync())
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail($"did not converge: {what}");
-                }
-
-                await Task.Delay(10);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _run;
-            Reconciler.Dispose();
-            _stop.Dispose();
-        }
-
-        private async Task<bool> MatchesAsync()
-        {
-            IReadOnlyList<RelayState> live = await Dataplane.ListRelaysAsync();
-            IReadOnlyCollection<DesiredRelay> want = Desired.All();
-            return live.Count == want.Count(w => w.Spec.Device is not null || w.Spec.Socket is not null)
-                && want.All(w => live.Any(l => l.Id == w.Spec.RelayId
-                    && l.Vm.Socket == w.Spec.Socket?.Path
-                    && RelaySpec.SameDevice(l.Device.Attached ? DeviceAttachment.Of(l.Device.Devices[0]) : null, w.Spec.Device)
-                    && Statuses.Get(l.Id)?.ObservedGeneration == w.Generation));
-        }
-    }
-
     [Test]
     public async Task From_nothing_it_creates_every_desired_relay_with_one_call_per_side()
     {
