@@ -31,7 +31,10 @@ internal sealed class DaemonProcess : IDisposable
 
     public string StandardError { get { lock (_stderr) { return string.Join('\n', _stderr); } } }
 
-    public static DaemonProcess Start(params string[] args)
+    public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the daemon with extra environment variables.</summary>
+    public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(Launcher)
         {
@@ -39,13 +42,40 @@ internal sealed class DaemonProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = RepoRoot,
         };
+        return Launch(info, environment, args);
+    }
+
+    /// <summary>
+    /// Starts the daemon as systemd starts a service: NOTIFY_SOCKET for sd_notify and
+    /// SYSTEMD_EXEC_PID set to the daemon's own PID (a shell exports it and execs the daemon).
+    /// </summary>
+    public static DaemonProcess StartAsSystemdService(string notifySocket, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RepoRoot,
+            ArgumentList = { "-c", "SYSTEMD_EXEC_PID=$$ exec \"$0\" \"$@\"", Launcher },
+        };
+        info.Environment["NOTIFY_SOCKET"] = notifySocket;
+        return Launch(info, environment, args);
+    }
+
+    private static DaemonProcess Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, string[] args)
+    {
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
         // Daemons under test keep their PID file and control socket away from real ones.
-        if (args.Any(a => a is "-n" or "--nodaemon"))
+        if (args.Any(a => a is "-n" || a.StartsWith("--nodaemon", StringComparison.Ordinal)))
         {
             if (!args.Any(a => a is "-p" or "--pid-path"))
             {

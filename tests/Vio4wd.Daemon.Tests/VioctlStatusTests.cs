@@ -27,7 +27,7 @@ public class VioctlStatusTests
             var deadline = DateTime.UtcNow + Patience;
             while (true)
             {
-                (int code, string json, string err) = await CtlAsync("status", "-o", "json");
+                (int code, string json, string err) = await Vioctl.RunAsync("status", "-o", "json");
                 Assert.That(code, Is.Zero, err);
                 JsonElement[] relays = [.. JsonDocument.Parse(json).RootElement.EnumerateArray()];
                 zero = relays.Single(r => r.GetProperty("id").GetInt32() == 0);
@@ -41,7 +41,7 @@ public class VioctlStatusTests
                 await Task.Delay(200);
             }
 
-            (int tableCode, string table, _) = await CtlAsync("status");
+            (int tableCode, string table, _) = await Vioctl.RunAsync("status");
             UnixFileMode mode = File.GetUnixFileMode(DaemonProcess.ControlSocket);
             Assert.Multiple(() =>
             {
@@ -68,27 +68,11 @@ public class VioctlStatusTests
     [Test]
     public async Task Without_a_daemon_vioctl_says_so_and_exits_1()
     {
-        (int code, _, string err) = await CtlAsync("--control-sock", "/tmp/vio4wd-no-such-daemon.sock", "status");
+        (int code, _, string err) = await Vioctl.RunAsync("--control-sock", "/tmp/vio4wd-no-such-daemon.sock", "status");
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(1));
             Assert.That(err, Does.Contain("vio4wdctl: cannot reach the daemon at /tmp/vio4wd-no-such-daemon.sock").And.Contain("is virtio-forwarder running?"));
         });
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> CtlAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo(DaemonProcess.CtlLauncher) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -248,6 +248,11 @@ public sealed class Reconciler : IDisposable
             await foreach (DataplaneEvent e in _dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 DataplaneEventSeen?.Invoke(e);
+                if (DataplaneEventText.AsRelayEvent(e, _time.GetUtcNow()) is { } happened && _statuses.Get(e.Relay) is not null)
+                {
+                    Record(e.Relay, s => s.WithEvent(happened));
+                }
+
                 if (e.Type == DataplaneEventType.EventsLost)
                 {
                     await ResyncAsync(cancellationToken).ConfigureAwait(false);

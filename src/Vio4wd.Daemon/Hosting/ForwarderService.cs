@@ -114,8 +114,8 @@ internal sealed class ForwarderService(
                 logger.RelayEvent(e.Type == "Warning" ? LogLevel.Warning : LogLevel.Information, relay, e.Reason, e.Message),
             DataplaneEventSeen = e =>
             {
-                LogLevel level = EventLog.LevelOf(e);
-                if (EventLog.Describe(e) is { } line)
+                LogLevel level = DataplaneEventText.IsWarning(e) ? LogLevel.Warning : LogLevel.Information;
+                if (DataplaneEventText.Describe(e) is { } line)
                 {
                     logger.DataplaneEvent(level, line);
                 }

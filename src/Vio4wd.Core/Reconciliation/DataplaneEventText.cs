@@ -1,10 +1,9 @@
-using Microsoft.Extensions.Logging;
 using Vio4wd.Dataplane.Model;
 
-namespace Vio4wd.Daemon;
+namespace Vio4wd.Core.Reconciliation;
 
-/// <summary>Writes what happens in the dataplane as the operator's log lines.</summary>
-internal static class EventLog
+/// <summary>What happened in the dataplane, in the operator's words (log lines and relay events).</summary>
+public static class DataplaneEventText
 {
     /// <summary>The log line of an event, or null for events not worth one.</summary>
     public static string? Describe(DataplaneEvent e) => e.Type switch
@@ -22,9 +21,12 @@ internal static class EventLog
         _ => null,
     };
 
-    public static LogLevel LevelOf(DataplaneEvent e) => e.Type switch
-    {
-        DataplaneEventType.VmRejected or DataplaneEventType.DeviceFailed or DataplaneEventType.EventsLost => LogLevel.Warning,
-        _ => LogLevel.Information,
-    };
+    /// <summary>Whether the event is one the operator should look at.</summary>
+    public static bool IsWarning(DataplaneEvent e) =>
+        e.Type is DataplaneEventType.VmRejected or DataplaneEventType.DeviceFailed or DataplaneEventType.EventsLost;
+
+    /// <summary>The event as it appears in a relay's history (reason and message), or null for events not kept there.</summary>
+    public static RelayEvent? AsRelayEvent(DataplaneEvent e, DateTimeOffset time) =>
+        e.Type == DataplaneEventType.EventsLost || Describe(e) is not { } line ? null
+        : new RelayEvent(time, IsWarning(e) ? "Warning" : "Normal", e.Type.ToString(), line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
 }

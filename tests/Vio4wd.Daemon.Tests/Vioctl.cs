@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using StreamJsonRpc;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>Runs the built vio4wdctl against the daemon under test, as an operator would.</summary>
+internal static class Vioctl
+{
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo(DaemonProcess.CtlLauncher) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Runs a command with <c>-o json</c> and parses its output; fails the test if it fails.</summary>
+    public static async Task<JsonElement> JsonAsync(params string[] args)
+    {
+        (int code, string stdout, string stderr) = await RunAsync([.. args, "-o", "json"]);
+        Assert.That(code, Is.Zero, $"vio4wdctl {string.Join(' ', args)}: {stderr}");
+        return JsonDocument.Parse(stdout).RootElement.Clone();
+    }
+
+    public static async Task<JsonElement> RelayAsync(int id) =>
+        (await JsonAsync("status")).EnumerateArray().Single(r => r.GetProperty("id").GetInt32() == id);
+
+    public static string Condition(JsonElement relay, string type) =>
+        relay.GetProperty("conditions").EnumerateArray().Single(c => c.GetProperty("type").GetString() == type).GetProperty("status").GetString()!;
+
+    /// <summary>Calls one of the daemon's test hooks (VIO4WD_TEST_HOOKS=1) over the control socket.</summary>
+    public static async Task HookAsync(string method, params object[] arguments)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(DaemonProcess.ControlSocket));
+        using var rpc = JsonRpc.Attach(new NetworkStream(socket, ownsSocket: false));
+        await rpc.InvokeAsync(method, arguments);
+    }
+}
