@@ -45,23 +45,6 @@ internal sealed class DaemonProcess : IDisposable
         return Launch(info, environment, args);
     }
 
-    /// <summary>
-    /// Starts the daemon as systemd starts a service: NOTIFY_SOCKET for sd_notify and
-    /// SYSTEMD_EXEC_PID set to the daemon's own PID (a shell exports it and execs the daemon).
-    /// </summary>
-    public static DaemonProcess StartAsSystemdService(string notifySocket, IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoRoot,
-            ArgumentList = { "-c", "SYSTEMD_EXEC_PID=$$ exec \"$0\" \"$@\"", Launcher },
-        };
-        info.Environment["NOTIFY_SOCKET"] = notifySocket;
-        return Launch(info, environment, args);
-    }
-
     private static DaemonProcess Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         foreach ((string name, string value) in environment)

@@ -32,6 +32,7 @@ public class DaemonReloadTests
             await daemon.WaitForOutputAsync("relay 0: VM connected", Patience);
             await daemon.WaitForOutputAsync("Forwarding; waiting for SIGTERM", Patience);
             int mark = daemon.StandardOutput.Length;
+            Counters before = await CountersAsync();
 
             WriteConfig("net_null0=0 net_null2=2");
             daemon.Signal("HUP");
@@ -39,6 +40,7 @@ public class DaemonReloadTests
             await daemon.WaitForOutputAsync("detached net_null1", Patience);
             await Task.Delay(500);
             string after = daemon.StandardOutput[mark..];
+            Counters afterReload = await CountersAsync();
 
             File.WriteAllText(config, "VIRTIOFWD_CPU_MASK=banana\n");
             daemon.Signal("HUP");
@@ -53,6 +55,8 @@ public class DaemonReloadTests
                 Assert.That(after, Does.Contain("relay 1: Reconciled: removed socket").And.Contain("detached net_null1"));
                 Assert.That(after, Does.Contain("relay 2: Reconciled: registered socket").And.Contain("attached net_null2"));
                 Assert.That(after, Does.Not.Contain("relay 0:"), "relay 0 untouched: no action, its VM never left");
+                Assert.That(afterReload.Dropped, Is.EqualTo(before.Dropped), "relay 0 lost not a single packet, either way");
+                Assert.That(afterReload.Forwarded, Is.GreaterThan(before.Forwarded + 1000), "relay 0 kept forwarding through the reload");
                 Assert.That(afterBad, Does.Contain("VIRTIOFWD_CPU_MASK"), "the problem is named");
                 Assert.That(afterBad, Does.Not.Contain("Reconciled"), "a bad file changes nothing");
                 Assert.That(exit, Is.Zero, daemon.StandardError);
@@ -62,5 +66,15 @@ public class DaemonReloadTests
         {
             DpdkRuntime.Remove(prefix);
         }
+    }
+
+    private sealed record Counters(ulong Dropped, ulong Forwarded);
+
+    /// <summary>Relay 0's drops (VM absent) and frames delivered, both directions, from vio4wdctl stats.</summary>
+    private static async Task<Counters> CountersAsync()
+    {
+        System.Text.Json.JsonElement relay = (await Vioctl.JsonAsync("stats", "--include-inactive", "--delay", "0", "0")).EnumerateArray().Single();
+        ulong Sum(string field) => relay.GetProperty("vfToVm").GetProperty(field).GetUInt64() + relay.GetProperty("vmToVf").GetProperty(field).GetUInt64();
+        return new Counters(Sum("droppedPackets"), Sum("txPackets"));
     }
 }

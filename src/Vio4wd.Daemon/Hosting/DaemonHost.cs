@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Daemon.Logging;
@@ -25,7 +26,12 @@ internal static class DaemonHost
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Logging.AddProvider(new OriginalLoggerProvider(SinkFor(options), options.LogLevel));
-        builder.Services.AddSystemd();
+        if (UnderServiceManager())
+        {
+            builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, SystemdLifetime>();
+        }
+
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(options);
@@ -46,6 +52,12 @@ internal static class DaemonHost
             return e.ExitCode;
         }
     }
+
+    // As sd_notify(3): whoever set NOTIFY_SOCKET (systemd with Type=notify, or a supervisor
+    // that speaks its protocol) hears READY=1 and STOPPING=1. The library's own check wants
+    // systemd as the parent process, which a wrapper script or a container entrypoint is not.
+    private static bool UnderServiceManager() =>
+        SystemdHelpers.IsSystemdService() || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
 
     private static ILogSink SinkFor(VirtioForwarderOptions options) => options.LogDestination switch
     {
