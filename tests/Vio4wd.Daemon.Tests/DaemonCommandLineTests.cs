@@ -110,4 +110,41 @@ public class DaemonCommandLineTests
             Assert.That(stderr, Does.StartWith("virtio-forwarder: option '--enable-jumbo' doesn't allow an argument\n"));
         });
     }
+
+    [Test]
+    public async Task Starting_with_a_bad_config_lists_every_problem_exits_1_and_starts_nothing()
+    {
+        string config = Path.GetTempFileName();
+        string prefix = $"vio4wd-daemon-badstart-{Environment.ProcessId}";
+        try
+        {
+            await File.WriteAllTextAsync(config, $"VIRTIOFWD_CPU_MASK=1\nVIRTIOFWD_LOG_LEVEL=9\nVIRTIOFWD_STATIC_VFS=(net_null0=0 net_null1=0)\nVIRTIOFWD_EAL_ARGS=\"--no-huge --file-prefix={prefix}\"\n");
+            (int exitCode, _, string stderr) = await DaemonProcess.RunAsync("--config", config, "--nodaemon");
+            Assert.Multiple(() =>
+            {
+                Assert.That(exitCode, Is.EqualTo(1));
+                Assert.That(stderr, Does.Contain($"{config}:2: VIRTIOFWD_LOG_LEVEL='9'").And.Contain($"{config}:3: VIRTIOFWD_STATIC_VFS='net_null1=0': relay 0 is already given"));
+                Assert.That(Directory.Exists($"/var/run/dpdk/{prefix}"), Is.False, "DPDK never started");
+                Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False);
+            });
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Test]
+    public async Task An_unknown_control_socket_group_is_refused_before_anything_starts()
+    {
+        string prefix = $"vio4wd-daemon-badgroup-{Environment.ProcessId}";
+        (int exitCode, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "--control-group", "no-such-group-vio4wd",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.EqualTo(1));
+            Assert.That(stderr, Does.Contain("virtio-forwarder: control socket group 'no-such-group-vio4wd' does not exist"));
+            Assert.That(Directory.Exists($"/var/run/dpdk/{prefix}"), Is.False, "DPDK never started");
+        });
+    }
 }

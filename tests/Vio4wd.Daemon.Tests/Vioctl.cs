@@ -8,9 +8,16 @@ namespace Vio4wd.Daemon.Tests;
 /// <summary>Runs the built vio4wdctl against the daemon under test, as an operator would.</summary>
 internal static class Vioctl
 {
-    public static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    public static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) =>
+        RunAsync(DaemonProcess.CtlLauncher, args);
+
+    /// <summary>Runs vio4wdctl as another (unprivileged) user.</summary>
+    public static Task<(int Code, string Stdout, string Stderr)> RunAsUserAsync(string user, params string[] args) =>
+        RunAsync("runuser", ["-u", user, "--", DaemonProcess.CtlLauncher, .. args]);
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args)
     {
-        var info = new ProcessStartInfo(DaemonProcess.CtlLauncher) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
         foreach (string arg in args)
         {

@@ -42,6 +42,7 @@ public class VioctlStatusTests
             }
 
             (int tableCode, string table, _) = await Vioctl.RunAsync("status");
+            (int deniedCode, _, string denied) = await Vioctl.RunAsUserAsync("nobody", "status");
             UnixFileMode mode = File.GetUnixFileMode(DaemonProcess.ControlSocket);
             Assert.Multiple(() =>
             {
@@ -53,6 +54,8 @@ public class VioctlStatusTests
                 Assert.That(zero.GetProperty("conditions")[0].TryGetProperty("lastTransitionTime", out _), Is.True);
                 Assert.That(tableCode, Is.Zero);
                 Assert.That(table, Does.StartWith("RELAY").And.Contain("net_null0").And.Contain("Forwarding").And.Contain("DeviceNotReady"));
+                Assert.That(deniedCode, Is.EqualTo(1));
+                Assert.That(denied, Does.Contain("permission denied (run as root or as a member of the socket's group)"), "a user outside the group");
                 Assert.That(mode & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute), Is.EqualTo(UnixFileMode.None), "not world-accessible");
             });
             daemon.Signal("TERM");
