@@ -116,7 +116,7 @@ public sealed class Reconciler : IDisposable
                 {
                     TimeSpan retry = _work.AddRateLimited(id);
                     var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms");
-                    Record(id, s => s.WithEvent(failed) with { LastError = e.Message });
+                    Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", e.Message, failed.Time) with { LastError = e.Message });
                     EventRecorded?.Invoke(id, failed);
                 }
                 finally

@@ -85,6 +85,23 @@ public class ReconcilerTests
     }
 
     [Test]
+    public async Task While_a_relay_keeps_failing_its_Ready_condition_says_Error_with_the_message()
+    {
+        await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromSeconds(5), ResyncPeriod = TimeSpan.FromMinutes(1) });
+        h.Dataplane.Fail("attach", 1);
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        var deadline = DateTime.UtcNow + Patience;
+        while (h.Statuses.Get(0)?.LastError is null)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the failure is recorded");
+            await Task.Delay(10);
+        }
+
+        Condition ready = h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready);
+        Assert.That((ready.Status, ready.Reason, ready.Message), Is.EqualTo(("False", "Error", "attach on relay 0 failed (injected)")));
+    }
+
+    [Test]
     public async Task Drift_is_repaired_and_recorded()
     {
         await using var h = new Harness();
