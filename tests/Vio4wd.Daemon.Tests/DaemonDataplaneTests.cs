@@ -20,6 +20,27 @@ public class DaemonDataplaneTests
         return prefix;
     }
 
+    [TestCase("Starting virtio-forwarder")]
+    [TestCase("relay 31: Reconciled")]
+    public async Task Sigterm_while_starting_stops_cleanly_with_exit_0(string startedUpTo)
+    {
+        string prefix = NewPrefix();
+        using var sockets = new Vio4wd.Dataplane.Tests.Support.TempDirectory();
+        // Client mode: 32 sockets with nobody listening make the start slow enough to interrupt.
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--vhostuser-client", "-V", sockets.Path,
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
+        await daemon.WaitForOutputAsync(startedUpTo, TimeSpan.FromSeconds(60));
+        daemon.Signal("TERM");
+        int exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.Zero, daemon.StandardError);
+            Assert.That(daemon.StandardError, Does.Not.Contain("Unhandled exception"));
+            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "the EAL runtime folder is removed on exit");
+            Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False);
+        });
+    }
+
     [Test]
     public async Task Starts_the_eal_and_stops_cleanly_on_sigterm_removing_its_sockets()
     {

@@ -45,6 +45,11 @@ internal static class DaemonHost
             await host.RunAsync().ConfigureAwait(false);
             return 0;
         }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM or SIGINT while starting: the service has undone what it had started.
+            return 0;
+        }
         catch (StartupException e)
         {
             logger.StartFailed(e.Message);

@@ -39,8 +39,13 @@ internal sealed class ForwarderService(
         {
             await StartForwardingAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e)
         {
+            if (e is OperationCanceledException)
+            {
+                logger.LogNotice($"Stopping {VirtioForwarder.Name} (stop requested while starting)");
+            }
+
             await ShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
         }
