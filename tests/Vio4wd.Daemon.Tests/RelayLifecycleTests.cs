@@ -60,16 +60,17 @@ public class RelayLifecycleTests
                 Assert.That(GroupOf(DaemonProcess.ControlSocket), Is.EqualTo("daemon"), "--control-group");
             });
 
-            // The VM dies: the operator sees why within a second.
-            var clock = Stopwatch.StartNew();
+            // The VM dies: the relay says why within a second. The time is the condition's own
+            // transition time, so the CLI's start-up on a busy machine does not count.
+            DateTimeOffset killed = DateTimeOffset.UtcNow;
             vm.Kill();
             while (Vioctl.Condition(relay = await Vioctl.RelayAsync(0), "VhostConnected") != "False")
             {
-                Assert.That(clock.Elapsed, Is.LessThan(Patience), "the relay never noticed the VM was gone");
+                Assert.That(DateTimeOffset.UtcNow - killed, Is.LessThan(Patience), "the relay never noticed the VM was gone");
             }
 
-            TimeSpan noticed = clock.Elapsed;
             JsonElement vhost = relay.GetProperty("conditions").EnumerateArray().Single(c => c.GetProperty("type").GetString() == "VhostConnected");
+            TimeSpan noticed = vhost.GetProperty("lastTransitionTime").GetDateTimeOffset() - killed;
             Assert.Multiple(() =>
             {
                 Assert.That(noticed, Is.LessThan(TimeSpan.FromSeconds(1)), "VhostConnected=False within a second");
@@ -115,11 +116,12 @@ public class RelayLifecycleTests
         await daemon.WaitForOutputAsync("relay 0: DriftRepaired", Patience);
         (waited, _, waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
         Assert.That(waited, Is.Zero, waitErr);
-        JsonElement drift = (await Vioctl.RelayAsync(0)).GetProperty("events").EnumerateArray().Last(e => e.GetProperty("reason").GetString() == "DriftRepaired");
+        // The repair may take one pass or two (the hook removes the device, then the socket).
+        JsonElement[] repairs = [.. (await Vioctl.RelayAsync(0)).GetProperty("events").EnumerateArray().Where(e => e.GetProperty("reason").GetString() == "DriftRepaired")];
         Assert.Multiple(() =>
         {
-            Assert.That(drift.GetProperty("type").GetString(), Is.EqualTo("Warning"));
-            Assert.That(drift.GetProperty("message").GetString(), Does.Contain("attached net_null0").And.Contain("registered socket"));
+            Assert.That(repairs.Select(e => e.GetProperty("type").GetString()), Is.Not.Empty.And.All.EqualTo("Warning"));
+            Assert.That(string.Join("; ", repairs.Select(e => e.GetProperty("message").GetString())), Does.Contain("attached net_null0").And.Contain("registered socket"));
         });
 
         daemon.Signal("TERM");
