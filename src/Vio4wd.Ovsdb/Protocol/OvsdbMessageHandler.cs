@@ -99,9 +99,9 @@ internal sealed class OvsdbMessageHandler : PipeMessageHandler
 
             if (result.IsCompleted)
             {
+                bool clean = IsWhitespace(buffer);
                 Reader.AdvanceTo(buffer.End);
-                return IsWhitespace(buffer) ? null
-                    : throw new EndOfStreamException("the OVSDB connection closed in the middle of a message");
+                return clean ? null : throw new EndOfStreamException("the OVSDB connection closed in the middle of a message");
             }
 
             Reader.AdvanceTo(buffer.Start, buffer.End);
