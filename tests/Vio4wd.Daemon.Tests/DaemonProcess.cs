@@ -47,6 +47,8 @@ internal sealed class DaemonProcess : IDisposable
 
     private static DaemonProcess Launch(ProcessStartInfo info, IReadOnlyDictionary<string, string> environment, string[] args)
     {
+        // A daemon a test kills with SIGKILL would leave the runtime's diagnostic socket and pipes in /tmp.
+        info.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach ((string name, string value) in environment)
         {
             info.Environment[name] = value;
