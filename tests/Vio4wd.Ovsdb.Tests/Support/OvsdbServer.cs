@@ -45,6 +45,7 @@ public sealed class OvsdbServer : IAsyncDisposable
     /// <summary>Starts the server (again) on the same database file and socket.</summary>
     public async Task RestartAsync()
     {
+        File.Delete(Socket); // a killed server leaves its socket: wait for the new one, not the stale one
         var info = new ProcessStartInfo("ovsdb-server")
         {
             ArgumentList =
