@@ -2,9 +2,10 @@ namespace Vio4wd.Core.Relays;
 
 /// <summary>
 /// The desired relays, as the providers (static config, OVSDB, ZMQ, file monitor) state them.
-/// Each provider owns one slice and replaces it whole. Two sources asking for the same relay id
-/// or the same device are a conflict: the source that claimed it first keeps it, the other gets
-/// the conflict reported on the relay's status; nothing is resolved silently.
+/// Each provider owns one slice and replaces it whole. Sources may complete each other (one
+/// gives a relay its socket, another its device), but two sources asking for different things
+/// on one relay, or for the same device, are a conflict: the source that claimed it first keeps
+/// it, the other gets the conflict reported on the relay's status; nothing is resolved silently.
 /// </summary>
 public sealed class DesiredStateStore
 {
@@ -94,22 +95,21 @@ public sealed class DesiredStateStore
         {
             foreach (RelaySpec spec in specs)
             {
-                if (next.TryGetValue(spec.RelayId, out DesiredRelay? holder))
-                {
-                    next[spec.RelayId] = holder with
-                    {
-                        Conflicts = [.. holder.Conflicts, $"relay {spec.RelayId} is also requested by {source}"],
-                    };
-                    continue;
-                }
-
-                string? taken = spec.ClaimedDevices
-                    .Where(d => deviceOwner.ContainsKey(d))
+                next.TryGetValue(spec.RelayId, out DesiredRelay? holder);
+                string? conflict = spec.ClaimedDevices
+                    .Where(deviceOwner.ContainsKey)
                     .Select(d => $"device {d} is already used by relay {deviceOwner[d].Relay} ({deviceOwner[d].Source})")
                     .FirstOrDefault();
-                if (taken is not null)
+                if (conflict is null && holder is not null && !Compatible(holder.Spec, spec))
                 {
-                    next[spec.RelayId] = new DesiredRelay(spec with { Device = null }, source, 0, [taken]);
+                    conflict = $"relay {spec.RelayId} is also requested by {source}";
+                }
+
+                if (conflict is not null)
+                {
+                    next[spec.RelayId] = holder is not null
+                        ? holder with { Conflicts = [.. holder.Conflicts, conflict] }
+                        : new DesiredRelay(spec with { Device = null }, source, 0, [conflict]);
                     continue;
                 }
 
@@ -118,8 +118,19 @@ public sealed class DesiredStateStore
                     deviceOwner[device] = (source, spec.RelayId);
                 }
 
-                next[spec.RelayId] = new DesiredRelay(
-                    _pinOverrides.TryGetValue(spec.RelayId, out CpuPins? pins) ? spec with { Pins = pins } : spec, source, 0, []);
+                // One source's socket and another's device make one relay (e.g. a default
+                // socket from the config and a VF from OVSDB); the device's source is shown.
+                next[spec.RelayId] = holder is null
+                    ? new DesiredRelay(spec, source, 0, [])
+                    : holder with { Spec = Merge(holder.Spec, spec), Source = spec.Device is not null ? source : holder.Source };
+            }
+        }
+
+        foreach ((int id, CpuPins pins) in _pinOverrides)
+        {
+            if (next.TryGetValue(id, out DesiredRelay? relay))
+            {
+                next[id] = relay with { Spec = relay.Spec with { Pins = pins } };
             }
         }
 
@@ -148,6 +159,14 @@ public sealed class DesiredStateStore
         _effective = next;
         return changed;
     }
+
+    // Specs that ask for different parts of a relay, or the same thing, can be one relay.
+    private static bool Compatible(RelaySpec a, RelaySpec b) =>
+        (a.Device is null || b.Device is null)
+        && (a.Socket is null || b.Socket is null || a.Socket == b.Socket)
+        && (a.Pins is null || b.Pins is null || a.Pins == b.Pins);
+
+    private static RelaySpec Merge(RelaySpec a, RelaySpec b) => new(a.RelayId, a.Device ?? b.Device, a.Socket ?? b.Socket, a.Pins ?? b.Pins);
 }
 
 /// <summary>The spec in force for a relay, the source it came from, and what conflicts with it.</summary>
