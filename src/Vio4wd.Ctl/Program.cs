@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using StreamJsonRpc;
 using Vio4wd.Core.ControlApi;
+using Vio4wd.Core.Relays;
 using Vio4wd.Core.Stats;
 using Vio4wd.Ctl.Output;
 
@@ -49,7 +50,13 @@ public static class Vio4wdCtl
         command.SetAction((result, ct) => RunAsync(result, async api =>
         {
             IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
-            return result.GetValue(output) == "json" ? JsonSerializer.Serialize(relays, Json) : StatusTable.Format(relays, DateTimeOffset.UtcNow);
+            if (result.GetValue(output) == "json")
+            {
+                return JsonSerializer.Serialize(relays, Json);
+            }
+
+            IReadOnlyList<RejectedRequest> rejected = await api.RejectedAsync().ConfigureAwait(false);
+            return StatusTable.Format(relays, DateTimeOffset.UtcNow) + (rejected.Count == 0 ? string.Empty : "\n\n" + StatusTable.Format(rejected));
         }, ct));
         return command;
     }

@@ -14,6 +14,7 @@ namespace Vio4wd.Core.ControlApi;
 public sealed class ControlApiService(
     RelayStatusStore statuses,
     DesiredStateStore desired,
+    RejectedRequests rejected,
     IDataplane dataplane,
     string version,
     TimeProvider? time = null) : IControlApi
@@ -82,6 +83,8 @@ public sealed class ControlApiService(
         RelayState live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
         return RelayView.Of(status with { Live = live });
     }
+
+    public Task<IReadOnlyList<RejectedRequest>> RejectedAsync() => Task.FromResult(rejected.All());
 
     public Task<string> VersionAsync() => Task.FromResult(version);
 

@@ -1,4 +1,5 @@
 using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
 using Vio4wd.Core.Stats;
 using Vio4wd.Dataplane.Model;
 
@@ -21,6 +22,9 @@ public interface IControlApi
     /// CPU returns the relay to its configured pins. Answers once the reconciler has applied it.
     /// </summary>
     Task<RelayView> PinAsync(int relay, IReadOnlyList<int> cpus);
+
+    /// <summary>What the sources asked for that cannot become a relay, and why.</summary>
+    Task<IReadOnlyList<RejectedRequest>> RejectedAsync();
 
     Task<string> VersionAsync();
 }

@@ -66,6 +66,9 @@ public sealed class RelayStatusStore(TimeProvider? time = null)
     private readonly Lock _lock = new();
     private readonly Dictionary<int, RelayStatus> _statuses = [];
 
+    /// <summary>Raised with the relay id after its status changed or went away (outside the lock).</summary>
+    public event Action<int>? Changed;
+
     public RelayStatus? Get(int id)
     {
         lock (_lock)
@@ -84,12 +87,15 @@ public sealed class RelayStatusStore(TimeProvider? time = null)
 
     public RelayStatus Update(int id, Func<RelayStatus, RelayStatus> change)
     {
+        RelayStatus next;
         lock (_lock)
         {
-            RelayStatus next = change(_statuses.GetValueOrDefault(id) ?? new RelayStatus { Id = id, Created = _time.GetUtcNow() });
+            next = change(_statuses.GetValueOrDefault(id) ?? new RelayStatus { Id = id, Created = _time.GetUtcNow() });
             _statuses[id] = next;
-            return next;
         }
+
+        Changed?.Invoke(id);
+        return next;
     }
 
     public void Remove(int id)
@@ -98,5 +104,7 @@ public sealed class RelayStatusStore(TimeProvider? time = null)
         {
             _statuses.Remove(id);
         }
+
+        Changed?.Invoke(id);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vio4wd.Core.ControlApi;
+using Vio4wd.Core.Relays;
 
 namespace Vio4wd.Ctl.Output;
 
@@ -20,4 +21,8 @@ internal static class StatusTable
             r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
             Age.Of(r.Created, now),
         }));
+
+    /// <summary>Requests no relay could be made of, below the relays.</summary>
+    public static string Format(IReadOnlyList<RejectedRequest> rejected) =>
+        "Not relayed:\n" + TextTable.Format(["SOURCE", "WHAT", "STATE"], rejected.Select(r => new[] { r.Source, r.Subject, $"error: {r.Reason}" }));
 }

@@ -7,7 +7,10 @@ using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Providers;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Relays;
+using Vio4wd.Core.Providers.Ovsdb;
 using Vio4wd.Daemon.Logging;
+using Vio4wd.Daemon.PortControl;
+using Vio4wd.Ovsdb;
 using Vio4wd.Dataplane;
 using Vio4wd.Dataplane.Model;
 
@@ -26,6 +29,8 @@ internal sealed class ForwarderService(
     ILogger<ForwarderService> logger) : IHostedService, IAsyncDisposable
 {
     private static readonly TimeSpan FirstSyncTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan OvsdbStartWait = TimeSpan.FromSeconds(5);
+    private readonly RejectedRequests _rejected = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _running = [];
     private readonly Stack<IAsyncDisposable> _resources = new();
@@ -130,9 +135,16 @@ internal sealed class ForwarderService(
         Directory.CreateDirectory(options.SocketDirectory);
         ApplyStaticConfig(options);
         _running.Add(reconciler.RunAsync(_stopping.Token));
+        if (PortControlOf(options, statuses) is { } ovsdb)
+        {
+            _running.Add(ovsdb.RunAsync(_stopping.Token));
+            // Ports flagged before the start are relays before READY, unless OVSDB is not there.
+            await Task.WhenAny(ovsdb.FirstSnapshot, Task.Delay(OvsdbStartWait, cancellationToken)).ConfigureAwait(false);
+        }
+
         await reconciler.WhenSyncedAsync(FirstSyncTimeout, cancellationToken).ConfigureAwait(false);
 
-        var api = new ControlApiService(statuses, _desired, dataplane, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})");
+        var api = new ControlApiService(statuses, _desired, _rejected, dataplane, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})");
         ControlServer control;
         try
         {
@@ -152,12 +164,28 @@ internal sealed class ForwarderService(
         }));
     }
 
+    // The original's choice: ZMQ port control, else the file monitor, else OVSDB.
+    private OvsdbPortControl? PortControlOf(VirtioForwarderOptions config, RelayStatusStore statuses)
+    {
+        if (config.ZmqPortControlEndpoint is not null || config.IpcPortControl)
+        {
+            return null;
+        }
+
+        VhostMode mode = config.VhostClientMode ? VhostMode.Client : VhostMode.Server;
+        var provider = new OvsdbRelayProvider(new NetdevResolver(), _maxRelays, id => new VhostSocketSpec(config.SocketPathOf(id), mode), _ => null);
+        return new OvsdbPortControl(OvsdbEndpoint.Parse(config.OvsdbSocket), provider, _desired!, statuses, _rejected, logger);
+    }
+
     private void ApplyStaticConfig(VirtioForwarderOptions config)
     {
-        foreach (string rejected in StaticConfigProvider.Rejected(config, _maxRelays))
+        string[] rejected = [.. StaticConfigProvider.Rejected(config, _maxRelays)];
+        foreach (string problem in rejected)
         {
-            logger.ConfigRejected(rejected);
+            logger.ConfigRejected(problem);
         }
+
+        _rejected.Replace(StaticConfigProvider.Source, rejected.Select(r => new RejectedRequest(StaticConfigProvider.Source, "configuration", r)));
 
         _desired!.ReplaceSlice(StaticConfigProvider.Source, StaticConfigProvider.SpecsOf(config, _maxRelays));
     }

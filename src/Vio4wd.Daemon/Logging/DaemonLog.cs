@@ -34,4 +34,10 @@ internal static partial class DaemonLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Error}")]
     public static partial void StartFailed(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: {Problem}")]
+    public static partial void OvsdbRowRefused(this ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: could not record relay states in the Interface rows: {Error}")]
+    public static partial void OvsdbWriteBackFailed(this ILogger logger, string error);
 }

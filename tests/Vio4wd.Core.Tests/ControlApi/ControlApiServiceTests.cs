@@ -8,7 +8,7 @@ namespace Vio4wd.Core.Tests.ControlApi;
 
 public class ControlApiServiceTests
 {
-    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, h.Dataplane, "test");
+    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), h.Dataplane, "test");
 
     [Test]
     public async Task Pin_answers_once_the_reconciler_has_moved_the_directions_and_survives_a_reload()
