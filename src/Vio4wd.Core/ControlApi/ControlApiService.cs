@@ -26,14 +26,9 @@ public sealed class ControlApiService(
 
     public async Task<IReadOnlyList<RelayView>> StatusAsync()
     {
-        var views = new List<RelayView>();
-        foreach (RelayStatus status in statuses.All())
-        {
-            RelayState live = await dataplane.GetRelayAsync(status.Id).ConfigureAwait(false);
-            views.Add(RelayView.Of(status with { Live = live }));
-        }
-
-        return views;
+        // One look at the dataplane for all relays; a relay it does not list has nothing live.
+        Dictionary<int, RelayState> live = (await dataplane.ListRelaysAsync().ConfigureAwait(false)).ToDictionary(r => r.Id);
+        return [.. statuses.All().Select(status => RelayView.Of(status with { Live = live.GetValueOrDefault(status.Id) }))];
     }
 
     public async Task<IReadOnlyList<RelayStatsSample>> StatsAsync(int delayMs, bool includeInactive)

@@ -1,0 +1,130 @@
+using Vio4wd.Core.ControlApi;
+using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Ovsdb.Tests.Support;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>
+/// The daemon driven as users drive it, with ovs-vsctl against a real ovsdb-server: VFs are
+/// net_null vdevs named in external_ids, the VM stand-in is testpmd with net_virtio_user.
+/// </summary>
+[NonParallelizable]
+public class OvsdbPortControlTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Convergence = TimeSpan.FromMilliseconds(200);
+    private readonly List<string> _prefixes = [];
+
+    [TearDown]
+    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+
+    private static string[] Flag(string port, string device, int relay) =>
+        ["--", "set", "interface", port, "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev={device}", $"external_ids:virtio_forwarder_relay={relay}"];
+
+    private DaemonProcess StartDaemon(OvsdbServer ovsdb, TempDirectory sockets, string name)
+    {
+        string prefix = $"vio4wd-daemon-{name}-{Environment.ProcessId}";
+        _prefixes.Add(prefix);
+        return DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint,
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
+    }
+
+    private static async Task<string> StateAsync(OvsdbServer ovsdb, string port) =>
+        await ovsdb.VsctlAsync("--if-exists", "get", "interface", port, "external_ids:virtio_forwarder_state");
+
+    [Test]
+    public async Task Relays_follow_ovs_vsctl_and_each_row_tells_the_same_state_as_vio4wdctl()
+    {
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        await ovsdb.VsctlAsync(["add-br", "br0", "--", "add-port", "br0", "eth100", .. Flag("eth100", "net_null0", 3)]);
+        await ovsdb.VsctlAsync("add-port", "br0", "eth101");
+        using DaemonProcess daemon = StartDaemon(ovsdb, sockets, "ovsdb");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+
+        // Flagged before the start: a relay as soon as the daemon says it is up.
+        RelayView? three = await control.RelayAsync(3);
+        Assert.That((three?.Source, three?.Device), Is.EqualTo(("ovsdb", "net_null0")), "picked up at start");
+
+        await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+        _prefixes.Add(vm.Prefix);
+        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true && await StateAsync(ovsdb, "eth100") == "ready",
+            "relay 3 ready, in vio4wdctl and in its row", Patience);
+        Assert.That(await ovsdb.VsctlAsync("get", "interface", "eth100", "external_ids:virtio_forwarder_socket", "external_ids:virtio_forwarder_relay_id"),
+            Is.EqualTo($"\"{sockets.File("virtio-forwarder3.sock")}\"\n\"3\""));
+
+        var took = new Dictionary<string, TimeSpan>();
+        async Task StepAsync(string name, string[] vsctl, int relay, string? device, string port, string? state)
+        {
+            await ovsdb.VsctlAsync(vsctl);
+            took[name] = await ControlClient.UntilAsync(async () => (await control.RelayAsync(relay))?.Device == device, $"{name}: relay {relay} device {device ?? "none"}", Patience);
+            await ControlClient.UntilAsync(async () => await StateAsync(ovsdb, port) == (state ?? string.Empty), $"{name}: {port} state {state ?? "gone"}", Patience);
+        }
+
+        await StepAsync("toggle off", ["remove", "interface", "eth100", "external_ids", "virtio_forwarder"], 3, null, "eth100", null);
+        await StepAsync("toggle on", ["set", "interface", "eth100", "external_ids:virtio_forwarder=1"], 3, "net_null0", "eth100", "ready");
+        int mark = daemon.StandardOutput.Length;
+        await StepAsync("change value", ["set", "interface", "eth100", "external_ids:virtio_forwarder=2"], 3, "net_null0", "eth100", "ready");
+        await StepAsync("add", Flag("eth101", "net_null1", 4)[1..], 4, "net_null1", "eth101", "pending");
+        await StepAsync("rename", ["--", "del-port", "br0", "eth101", "--", "add-port", "br0", "eth201", .. Flag("eth201", "net_null1", 4)], 4, "net_null1", "eth201", "pending");
+        string unchanged = daemon.StandardOutput[mark..];
+        await StepAsync("remove port", ["del-port", "br0", "eth100"], 3, null, "eth100", null);
+        await TestContext.Out.WriteLineAsync(string.Join(", ", took.Select(t => $"{t.Key} {t.Value.TotalMilliseconds:0} ms")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(unchanged, Does.Not.Contain("relay 3:"), "a new flag value and another port's changes leave relay 3 alone");
+            Assert.That(unchanged, Does.Not.Contain("relay 4: Reconciled: detached"), "a rename that keeps the VF keeps the relay");
+            foreach ((string step, TimeSpan time) in took)
+            {
+                Assert.That(time, Is.LessThan(Convergence), $"{step}: the relay set followed within 200 ms");
+            }
+        });
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
+    [Test]
+    public async Task Bad_rows_get_their_reason_in_the_row_and_in_vio4wdctl_and_disturb_nothing()
+    {
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        await ovsdb.VsctlAsync(["add-br", "br0", "--", "add-port", "br0", "good", .. Flag("good", "net_null0", 3)]);
+        using DaemonProcess daemon = StartDaemon(ovsdb, sockets, "ovsdb-bad");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        int mark = daemon.StandardOutput.Length;
+
+        await ovsdb.VsctlAsync("add-port", "br0", "banana", "--", "set", "interface", "banana", "external_ids:virtio_forwarder=banana");
+        await ovsdb.VsctlAsync("add-port", "br0", "nosuchvf", "--", "set", "interface", "nosuchvf", "external_ids:virtio_forwarder=1");
+        await ovsdb.VsctlAsync(["add-port", "br0", "range", .. Flag("range", "net_null1", 40)]);
+        await ovsdb.VsctlAsync(["add-port", "br0", "same", .. Flag("same", "net_null2", 3)]);
+        var expected = new Dictionary<string, string>
+        {
+            ["banana"] = "error: external_ids:virtio_forwarder='banana' is not an integer",
+            ["nosuchvf"] = "error: no network interface nosuchvf on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
+            ["range"] = "error: relay 40 is out of range (relays are 0..31)",
+            ["same"] = "error: relay 3 is already used by interface good",
+        };
+        foreach ((string port, string state) in expected)
+        {
+            await ControlClient.UntilAsync(async () => await StateAsync(ovsdb, port) == $"\"{state}\"", $"{port}: {state}", Patience);
+        }
+
+        (int code, string table, _) = await Vioctl.RunAsync("status");
+        RelayView? good = await control.RelayAsync(3);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(code, Is.Zero);
+            foreach ((string port, string state) in expected)
+            {
+                Assert.That(table, Does.Match($@"ovsdb\s+interface {port}\s+{System.Text.RegularExpressions.Regex.Escape(state)}"));
+            }
+
+            Assert.That((good?.Device, good?.Conditions.Single(c => c.Type == "DeviceReady").Status), Is.EqualTo(("net_null0", "True")));
+            Assert.That(await StateAsync(ovsdb, "good"), Is.EqualTo("pending"), "the healthy row is untouched");
+            Assert.That(daemon.StandardOutput[mark..], Does.Not.Contain("relay 3:").And.Not.Contain("disconnected"), "no relay touched, OVSDB never dropped");
+        });
+    }
+}
