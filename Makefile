@@ -52,7 +52,9 @@ launchers:
 	chmod +x $(OUT)/bin/*
 
 test: build
-	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo
+	# One test assembly at a time (-m:1): the dataplane and daemon tests each keep both CPUs of a
+	# small machine busy, and the daemon tests check how fast it reacts.
+	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1
 
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
 bench: build

@@ -72,9 +72,9 @@ public sealed partial class OvsdbMonitor(
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                (OvsdbConnection connection, IReadOnlyList<RowChange> initial) =
+                (OvsdbConnection connection, IReadOnlyList<RowChange> initial, long started) =
                     await reconnect.ExecuteAsync(StartSessionAsync, cancellationToken).ConfigureAwait(false);
-                await RunSessionAsync(connection, initial, cache, cancellationToken).ConfigureAwait(false);
+                await RunSessionAsync(connection, initial, cache, started, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -87,12 +87,18 @@ public sealed partial class OvsdbMonitor(
     public Task<JArray> TransactAsync(IEnumerable<JObject> operations, CancellationToken cancellationToken = default) =>
         (_connection ?? throw new OvsdbException($"not connected to OVSDB at {endpoint}")).TransactAsync(database, operations, cancellationToken);
 
-    private async ValueTask<(OvsdbConnection, IReadOnlyList<RowChange>)> StartSessionAsync(CancellationToken cancellationToken)
+    private async ValueTask<(OvsdbConnection, IReadOnlyList<RowChange>, long)> StartSessionAsync(CancellationToken cancellationToken)
     {
         OvsdbConnection connection = await OvsdbConnection.ConnectAsync(endpoint, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            return (connection, await connection.MonitorAsync(database, "vio4wd", requests, cancellationToken).ConfigureAwait(false));
+            if (!(await connection.ListDbsAsync(cancellationToken).ConfigureAwait(false)).Contains(database))
+            {
+                throw new OvsdbException($"the server has no database {database}");
+            }
+
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            return (connection, await connection.MonitorAsync(database, "vio4wd", requests, cancellationToken).ConfigureAwait(false), started);
         }
         catch
         {
@@ -101,7 +107,7 @@ public sealed partial class OvsdbMonitor(
         }
     }
 
-    private async Task RunSessionAsync(OvsdbConnection connection, IReadOnlyList<RowChange> initial, OvsdbTableCache cache, CancellationToken cancellationToken)
+    private async Task RunSessionAsync(OvsdbConnection connection, IReadOnlyList<RowChange> initial, OvsdbTableCache cache, long started, CancellationToken cancellationToken)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task probing = ProbeAsync(connection, session.Token);
@@ -110,9 +116,10 @@ public sealed partial class OvsdbMonitor(
             cache.Clear();
             cache.Apply(initial);
             _connection = connection;
-            LogConnected(_logger, endpoint.Text, connection.MonitorMethod ?? "monitor");
             ConnectionChanged?.Invoke(true);
             await PublishAsync(cache, cancellationToken).ConfigureAwait(false);
+            double took = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            LogConnected(_logger, endpoint.Text, connection.MonitorMethod ?? "monitor", initial.Count, took);
             while (await connection.Updates.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 // A burst of notifications becomes one snapshot.
@@ -169,8 +176,9 @@ public sealed partial class OvsdbMonitor(
     [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB at {Endpoint}: {Error}; retrying in {Delay:0.0} s")]
     private static partial void LogRetry(ILogger logger, string endpoint, string error, double delay);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "OVSDB at {Endpoint}: connected, monitoring with {Method}")]
-    private static partial void LogConnected(ILogger logger, string endpoint, string method);
+    // The time covers the monitor request, its initial reply and the first consumer of it.
+    [LoggerMessage(Level = LogLevel.Information, Message = "OVSDB at {Endpoint}: connected, monitoring with {Method} ({Rows} rows in {Milliseconds:0} ms)")]
+    private static partial void LogConnected(ILogger logger, string endpoint, string method, int rows, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB at {Endpoint}: disconnected; reconnecting")]
     private static partial void LogDisconnected(ILogger logger, string endpoint);

@@ -9,7 +9,7 @@ namespace Vio4wd.Daemon.Tests;
 /// net_null vdevs named in external_ids, the VM stand-in is testpmd with net_virtio_user.
 /// </summary>
 [NonParallelizable]
-public class OvsdbPortControlTests
+public partial class OvsdbPortControlTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Convergence = TimeSpan.FromMilliseconds(200);
@@ -127,4 +127,83 @@ public class OvsdbPortControlTests
             Assert.That(daemon.StandardOutput[mark..], Does.Not.Contain("relay 3:").And.Not.Contain("disconnected"), "no relay touched, OVSDB never dropped");
         });
     }
+
+    [Test]
+    public async Task A_port_removed_while_ovsdb_was_down_goes_when_it_is_back_and_the_other_relay_never_stops()
+    {
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        await ovsdb.VsctlAsync(["add-br", "br0", "--", "add-port", "br0", "eth100", .. Flag("eth100", "net_null0", 3), "--", "add-port", "br0", "eth101", .. Flag("eth101", "net_null1", 4)]);
+        string eth101Port = await ovsdb.VsctlAsync("get", "port", "eth101", "_uuid");
+        using DaemonProcess daemon = StartDaemon(ovsdb, sockets, "ovsdb-restart");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+        _prefixes.Add(vm.Prefix);
+        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true, "relay 3 ready", Patience);
+        int mark = daemon.StandardOutput.Length;
+        RelayStatsView before = (await control.RelayAsync(3))!.Stats;
+
+        ovsdb.Kill();
+        await daemon.WaitForOutputAsync("disconnected; reconnecting", Patience);
+        await ovsdb.TransactFileAsync($$"""["Open_vSwitch",{"op":"mutate","table":"Bridge","where":[["name","==","br0"]],"mutations":[["ports","delete",["set",[["uuid","{{eth101Port}}"]]]]]}]""");
+        await Task.Delay(1000);
+        RelayStatsView whileDown = (await control.RelayAsync(3))!.Stats;
+        Assert.That((await control.RelayAsync(4))?.Device, Is.EqualTo("net_null1"), "nothing changes while OVSDB is away");
+        await ovsdb.RestartAsync();
+
+        await ControlClient.UntilAsync(async () => (await control.RelayAsync(4))?.Device is null, "relay 4 goes once OVSDB is back", Patience);
+        RelayStatsView after = (await control.RelayAsync(3))!.Stats;
+        string log = daemon.StandardOutput[mark..];
+        Assert.Multiple(() =>
+        {
+            Assert.That(whileDown.VfToVm.TxPackets, Is.GreaterThan(before.VfToVm.TxPackets), "relay 3 forwarded while OVSDB was down");
+            Assert.That(after.VfToVm.DroppedPackets + after.VmToVf.DroppedPackets, Is.EqualTo(before.VfToVm.DroppedPackets + before.VmToVf.DroppedPackets), "without losing a packet");
+            Assert.That(log, Does.Contain("OVSDB at " + ovsdb.Endpoint + ": connected"), "it reconnected on its own");
+            Assert.That(log, Does.Contain("relay 4: Reconciled: detached net_null1"));
+            Assert.That(log, Does.Not.Contain("relay 3:"), "relay 3 was never touched");
+        });
+    }
+
+    [Test]
+    public async Task Two_thousand_unflagged_interfaces_sync_fast_and_their_changes_cost_no_reconcile_work()
+    {
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        // Like a cloud host's ports: each has external_ids (so the monitor sends them all), none is flagged.
+        await ovsdb.VsctlAsync(["add-br", "br0", .. Enumerable.Range(0, 2000).SelectMany(i => new[]
+        {
+            "--", "add-port", "br0", $"x{i}", "--", "set", "interface", $"x{i}", $"external_ids:iface-id=port-{i}", "external_ids:iface-status=active",
+        })]);
+        using DaemonProcess daemon = StartDaemon(ovsdb, sockets, "ovsdb-2000");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        // The first sync also pays for compiling the code on its path; a resync after an
+        // ovsdb-server restart is the steady cost.
+        ovsdb.Kill();
+        await ovsdb.RestartAsync();
+        await ControlClient.UntilAsync(() => Task.FromResult(SyncLine().Count(daemon.StandardOutput) == 2), "the resync", Patience);
+        System.Text.RegularExpressions.Match first = SyncLine().Matches(daemon.StandardOutput)[0];
+        System.Text.RegularExpressions.Match sync = SyncLine().Matches(daemon.StandardOutput)[1];
+        IReadOnlyList<RelayView> before = await control.Api.StatusAsync();
+
+        await ovsdb.VsctlAsync([.. Enumerable.Range(0, 200).SelectMany(i => new[] { "--", "set", "interface", $"x{i}", $"external_ids:note={i}" })]);
+        await ovsdb.VsctlAsync([.. Enumerable.Range(200, 100).SelectMany(i => new[] { "--", "del-port", "br0", $"x{i}" })]);
+        await ovsdb.VsctlAsync(Flag("x1999", "net_null0", 5)[1..]);
+        TimeSpan flagged = await ControlClient.UntilAsync(async () => (await control.RelayAsync(5))?.Device == "net_null0", "x1999 relayed", Patience);
+        IReadOnlyList<RelayView> after = await control.Api.StatusAsync();
+        await TestContext.Out.WriteLineAsync($"initial sync {first.Groups[1].Value} rows in {first.Groups[2].Value} ms, resync {sync.Groups[2].Value} ms; flagged row relayed in {flagged.TotalMilliseconds:0} ms");
+        Assert.Multiple(() =>
+        {
+            Assert.That(sync.Success, Is.True, "the daemon logs its initial sync");
+            Assert.That(int.Parse(sync.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2000));
+            Assert.That(int.Parse(sync.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(200), "initial sync under 200 ms");
+            Assert.That(after.Where(r => r.Id != 5).Select(r => r.Generation), Is.EqualTo(before.Where(r => r.Id != 5).Select(r => r.Generation)),
+                "300 changes to unflagged rows changed no relay's desired state");
+            Assert.That(flagged, Is.LessThan(Convergence), "a flagged row among 2000 converges as fast as alone");
+        });
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"connected, monitoring with monitor_cond \((\d+) rows in (\d+) ms\)")]
+    private static partial System.Text.RegularExpressions.Regex SyncLine();
 }

@@ -18,7 +18,11 @@ namespace Vio4wd.Daemon.PortControl;
 internal sealed class OvsdbPortControl
 {
     private const string Database = "Open_vSwitch";
-    private static readonly MonitorRequest Interfaces = new("Interface", ["name", "external_ids"]);
+    // Only rows with some external_ids: a row without any cannot be flagged, and hosts have
+    // thousands of those. (No condition can say "has key virtio_forwarder with any value":
+    // "includes" matches key and value.) Only the columns the provider reads.
+    private static readonly MonitorRequest Interfaces = new("Interface", ["name", "external_ids"],
+        new JArray { new JArray("external_ids", "!=", OvsdbDatum.ToMap([])) });
 
     private readonly OvsdbMonitor _monitor;
     private readonly OvsdbRelayProvider _provider;
@@ -31,6 +35,7 @@ internal sealed class OvsdbPortControl
     private IReadOnlyList<OvsdbInterface> _rows = [];
     private IReadOnlyList<InterfaceVerdict> _verdicts = [];
     private HashSet<string> _reported = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<OvsdbRow, OvsdbInterface> _interfaces = [];
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public OvsdbPortControl(OvsdbEndpoint endpoint, OvsdbRelayProvider provider, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, ILogger logger)
@@ -52,7 +57,7 @@ internal sealed class OvsdbPortControl
 
     private Task OnSnapshotAsync(OvsdbSnapshot snapshot, CancellationToken cancellationToken)
     {
-        OvsdbInterface[] rows = [.. snapshot.Rows(Interfaces.Table).Select(r => new OvsdbInterface(r.Uuid, r.Text("name") ?? string.Empty, r.Map("external_ids")))];
+        OvsdbInterface[] rows = [.. snapshot.Rows(Interfaces.Table).Select(InterfaceOf)];
         (IReadOnlyList<Core.Relays.RelaySpec> specs, IReadOnlyList<InterfaceVerdict> verdicts) = _provider.Evaluate(rows);
         lock (_lock)
         {
@@ -68,6 +73,10 @@ internal sealed class OvsdbPortControl
         _writeBackDue.Writer.TryWrite(true);
         return Task.CompletedTask;
     }
+
+    // The cache keeps unchanged rows as the same objects, so each row's map is read once per change, not per snapshot.
+    private OvsdbInterface InterfaceOf(OvsdbRow row) =>
+        _interfaces.GetValue(row, r => new OvsdbInterface(r.Uuid, r.Text("name") ?? string.Empty, r.Map("external_ids")));
 
     // Each problem is logged once, not on every snapshot.
     private void ReportNewProblems(IReadOnlyList<InterfaceVerdict> verdicts)
