@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping
 
-.PHONY: deps build native dotnet launchers test bench clean
+.PHONY: deps build native dotnet launchers test bench demo clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -55,6 +55,10 @@ test: build
 	# One test assembly at a time (-m:1): the dataplane and daemon tests each keep both CPUs of a
 	# small machine busy, and the daemon tests check how fast it reacts.
 	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1
+
+# The main job on one machine: ovsdb-server, the daemon, a tap VF and a testpmd VM; ping across.
+demo: build
+	demo/demo.sh
 
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
 bench: build
