@@ -66,6 +66,9 @@ public sealed class OvsdbConnection : IAsyncDisposable
         return new OvsdbConnection(new NetworkStream(socket, ownsSocket: true), requestTimeout);
     }
 
+    /// <summary>A session over an already connected stream (tests; other transports).</summary>
+    internal static OvsdbConnection Over(Stream stream, TimeSpan requestTimeout) => new(stream, requestTimeout);
+
     public async Task<IReadOnlyList<string>> ListDbsAsync(CancellationToken cancellationToken = default) =>
         (await CallAsync<JArray>("list_dbs", [], cancellationToken).ConfigureAwait(false)).Select(d => (string)d!).ToList();
 

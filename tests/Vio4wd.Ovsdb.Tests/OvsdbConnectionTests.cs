@@ -101,6 +101,21 @@ public class OvsdbConnectionTests
     }
 
     [Test]
+    public async Task It_speaks_tcp_too()
+    {
+        await using OvsdbServer server = await OvsdbServer.StartAsync(tcp: true);
+        await using OvsdbConnection connection = await OvsdbConnection.ConnectAsync(OvsdbEndpoint.Parse($"tcp:127.0.0.1:{server.TcpPort}"), Patience, CancellationToken.None);
+        Assert.That(await connection.ListDbsAsync(), Does.Contain("Open_vSwitch"));
+    }
+
+    [TestCase("db.sock", "'db.sock': expected unix:PATH, an absolute path or tcp:HOST:PORT (ssl is not supported)")]
+    [TestCase("unix:db.sock", "'unix:db.sock': a unix socket needs an absolute path")]
+    [TestCase("tcp:127.0.0.1", "'tcp:127.0.0.1': expected tcp:HOST:PORT")]
+    [TestCase("ssl:127.0.0.1:6640", "'ssl:127.0.0.1:6640': expected unix:PATH, an absolute path or tcp:HOST:PORT (ssl is not supported)")]
+    public void Bad_endpoints_are_named(string text, string message) =>
+        Assert.That(() => OvsdbEndpoint.Parse(text), Throws.InstanceOf<FormatException>().With.Message.EqualTo(message));
+
+    [Test]
     public async Task A_killed_server_ends_the_session_and_calls_fail_with_a_clear_error()
     {
         await using OvsdbServer server = await OvsdbServer.StartAsync();

@@ -25,9 +25,12 @@ public sealed class OvsdbServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static async Task<OvsdbServer> StartAsync()
+    /// <summary>The loopback TCP port it also listens on, if asked to.</summary>
+    public int? TcpPort { get; private init; }
+
+    public static async Task<OvsdbServer> StartAsync(bool tcp = false)
     {
-        var server = new OvsdbServer();
+        var server = new OvsdbServer { TcpPort = tcp ? FreeLoopbackPort() : null };
         try
         {
             await RunAsync("ovsdb-tool", "create", server.DatabaseFile, Schema);
@@ -56,6 +59,11 @@ public sealed class OvsdbServer : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
+        if (TcpPort is { } port)
+        {
+            info.ArgumentList.Add($"--remote=ptcp:{port}:127.0.0.1");
+        }
+
         _process = Process.Start(info)!;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!File.Exists(Socket))
@@ -91,6 +99,13 @@ public sealed class OvsdbServer : IAsyncDisposable
         _process?.Dispose();
         _dir.Dispose();
         await Task.CompletedTask;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     private static async Task<string> RunAsync(string program, params string[] args)
