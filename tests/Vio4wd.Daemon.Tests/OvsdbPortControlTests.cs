@@ -112,6 +112,12 @@ public partial class OvsdbPortControlTests
             await ControlClient.UntilAsync(async () => await StateAsync(ovsdb, port) == $"\"{state}\"", $"{port}: {state}", Patience);
         }
 
+        // A device DPDK cannot attach: the row says what the dataplane said, the relay keeps retrying.
+        await ovsdb.VsctlAsync(["add-port", "br0", "ghost", .. Flag("ghost", "0000:99:00.0", 6)]);
+        await ControlClient.UntilAsync(async () => (await StateAsync(ovsdb, "ghost")).StartsWith("\"error: ", StringComparison.Ordinal), "ghost: error", Patience);
+        string ghost = await StateAsync(ovsdb, "ghost");
+        RelayView? six = await control.RelayAsync(6);
+
         (int code, string table, _) = await Vioctl.RunAsync("status");
         RelayView? good = await control.RelayAsync(3);
         Assert.Multiple(async () =>
@@ -124,6 +130,9 @@ public partial class OvsdbPortControlTests
 
             Assert.That((good?.Device, good?.Conditions.Single(c => c.Type == "DeviceReady").Status), Is.EqualTo(("net_null0", "True")));
             Assert.That(await StateAsync(ovsdb, "good"), Is.EqualTo("pending"), "the healthy row is untouched");
+            Assert.That(ghost, Does.Contain("0000:99:00.0"));
+            Assert.That(six?.Conditions.Single(c => c.Type == "Ready").Reason, Is.EqualTo("Error"));
+            Assert.That(ghost, Does.Contain(six?.LastError ?? "no error on relay 6"), "row and vio4wdctl say the same");
             Assert.That(daemon.StandardOutput[mark..], Does.Not.Contain("relay 3:").And.Not.Contain("disconnected"), "no relay touched, OVSDB never dropped");
         });
     }
