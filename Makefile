@@ -63,6 +63,7 @@ demo: build
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
 bench: build
 	/usr/bin/python3 bench/relay_bench.py
+	/usr/bin/python3 bench/ovsdb_convergence.py
 
 clean:
 	rm -rf $(OUT)
