@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace Vio4wd.Zmq.Tests.Support;
+
+/// <summary>Runs Support/zmq_request.py: a pyzmq REQ client, like the original's tools.</summary>
+internal static class PyZmq
+{
+    public static async Task<byte[]?> RequestAsync(string endpoint, params byte[][] frames)
+    {
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Support", "zmq_request.py"));
+        info.ArgumentList.Add(endpoint);
+        using Process process = Process.Start(info)!;
+        foreach (byte[] frame in frames)
+        {
+            await process.StandardInput.WriteLineAsync(frame.Length == 0 ? "-" : Convert.ToHexString(frame));
+        }
+
+        process.StandardInput.Close();
+        string stdout = await process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode switch
+        {
+            0 => Convert.FromHexString(stdout.Trim()),
+            2 => null,
+            _ => throw new InvalidOperationException($"zmq_request.py failed: {stderr}"),
+        };
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Zmq.Tests.Support;
+
+namespace Vio4wd.Zmq.Tests;
+
+public class ZmqRepServerTests
+{
+    private static ZmqRepServer Start(string endpoint, Func<ZmqRequest, Task<byte[]>> handler, IpcPermissions? permissions = null) =>
+        ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), permissions ?? new IpcPermissions(null, null), 4 * 1024 * 1024, handler, NullLogger.Instance);
+
+    [Test]
+    public async Task Answers_each_request_over_an_ipc_socket_file_that_only_owner_and_group_can_use()
+    {
+        using var dir = new TempDirectory();
+        string endpoint = $"ipc://{dir.File("run/virtio-forwarder/stats")}";
+        using (ZmqRepServer server = Start(endpoint, r => Task.FromResult(Encoding.ASCII.GetBytes($"{r.Frames}:{Encoding.ASCII.GetString(r.Bytes)}")), new IpcPermissions(null, 1)))
+        {
+            byte[]? one = await PyZmq.RequestAsync(endpoint, Encoding.ASCII.GetBytes("hello"));
+            byte[]? two = await PyZmq.RequestAsync(endpoint, Encoding.ASCII.GetBytes("ab"), Encoding.ASCII.GetBytes("cd"));
+            byte[]? empty = await PyZmq.RequestAsync(endpoint, [[]]);
+            var file = new FileInfo(dir.File("run/virtio-forwarder/stats"));
+            Assert.Multiple(() =>
+            {
+                Assert.That(Encoding.ASCII.GetString(one!), Is.EqualTo("1:hello"));
+                Assert.That(Encoding.ASCII.GetString(two!), Is.EqualTo("2:abcd"), "a multi-frame request is seen as such");
+                Assert.That(Encoding.ASCII.GetString(empty!), Is.EqualTo("1:"));
+                Assert.That(file.UnixFileMode, Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite));
+                Assert.That(GroupOf(file.FullName), Is.EqualTo("daemon"), "the configured group (gid 1)");
+            });
+        }
+
+        Assert.That(File.Exists(dir.File("run/virtio-forwarder/stats")), Is.False, "the socket file goes with the server");
+    }
+
+    [Test]
+    public async Task A_failing_handler_still_answers_and_the_server_goes_on_and_a_1_MB_request_is_received()
+    {
+        using var dir = new TempDirectory();
+        string endpoint = $"ipc://{dir.File("s")}";
+        using ZmqRepServer server = Start(endpoint, r => r.Bytes.Length == 1 ? throw new InvalidOperationException("boom") : Task.FromResult(BitConverter.GetBytes(r.Bytes.Length)));
+        byte[]? failed = await PyZmq.RequestAsync(endpoint, [1]);
+        byte[]? big = await PyZmq.RequestAsync(endpoint, new byte[1024 * 1024]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(failed, Is.Empty);
+            Assert.That(BitConverter.ToInt32(big!), Is.EqualTo(1024 * 1024));
+        });
+    }
+
+    [Test]
+    public void An_endpoint_that_cannot_be_bound_is_named()
+    {
+        var error = Assert.Throws<ZmqException>(() => Start("bogus://x", _ => Task.FromResult(Array.Empty<byte>())));
+        Assert.That(error!.Message, Does.StartWith("test: cannot bind bogus://x: "));
+    }
+
+    private static string GroupOf(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%G", path]) { RedirectStandardOutput = true })!;
+        string group = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return group;
+    }
+}
