@@ -38,20 +38,8 @@ public sealed class ControlApiService(
             throw new ControlRequestException($"the delay is 0 to {MaxStatsDelayMs} ms, not {delayMs}");
         }
 
-        long start = _time.GetTimestamp();
-        IReadOnlyList<RelayState> before = await dataplane.ListRelaysAsync().ConfigureAwait(false);
-        if (delayMs > 0)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time).ConfigureAwait(false);
-        }
-
-        IReadOnlyList<RelayState> after = await dataplane.ListRelaysAsync().ConfigureAwait(false);
-        TimeSpan elapsed = _time.GetElapsedTime(start);
-        Dictionary<int, RelayState> first = before.ToDictionary(r => r.Id);
-        return [.. after
-            .Select(r => RelayStatsSample.Between(first.GetValueOrDefault(r.Id) ?? r, r, elapsed))
-            .Where(s => includeInactive || s.Active)
-            .OrderBy(s => s.Id)];
+        IReadOnlyDictionary<int, RelayStatsSample> samples = await StatsSampler.SampleAsync(dataplane, TimeSpan.FromMilliseconds(delayMs), _time).ConfigureAwait(false);
+        return [.. samples.Values.Where(s => includeInactive || s.Active).OrderBy(s => s.Id)];
     }
 
     public async Task<RelayView> PinAsync(int relay, IReadOnlyList<int> cpus)
@@ -74,7 +62,9 @@ public sealed class ControlApiService(
         }
 
         desired.SetPinOverride(relay, cpus.Count == 0 ? null : new CpuPins(cpus[0], cpus[^1]));
-        RelayStatus status = await AppliedAsync(relay).ConfigureAwait(false);
+        RelayStatus status = await ReconcilePasses.AppliedAsync(desired, statuses, relay, ApplyTimeout, _time).ConfigureAwait(false)
+            ?? throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
+                + (statuses.Get(relay)?.LastError is { } error ? $": {error}" : string.Empty));
         RelayState live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
         return RelayView.Of(status with { Live = live });
     }
@@ -82,27 +72,4 @@ public sealed class ControlApiService(
     public Task<IReadOnlyList<RejectedRequest>> RejectedAsync() => Task.FromResult(rejected.All());
 
     public Task<string> VersionAsync() => Task.FromResult(version);
-
-    /// <summary>Waits until the reconciler has had a pass at the relay's current desired generation.</summary>
-    private async Task<RelayStatus> AppliedAsync(int relay)
-    {
-        long start = _time.GetTimestamp();
-        while (true)
-        {
-            long generation = desired.Get(relay)?.Generation ?? long.MaxValue;
-            RelayStatus? status = statuses.Get(relay);
-            if (status is not null && status.ObservedGeneration >= generation)
-            {
-                return status;
-            }
-
-            if (_time.GetElapsedTime(start) > ApplyTimeout)
-            {
-                throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
-                    + (status?.LastError is { } error ? $": {error}" : string.Empty));
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(10), _time).ConfigureAwait(false);
-        }
-    }
 }

@@ -116,7 +116,10 @@ public sealed class Reconciler : IDisposable
                 {
                     TimeSpan retry = _work.AddRateLimited(id);
                     var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms");
-                    Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", e.Message, failed.Time) with { LastError = e.Message });
+                    // The generation this pass tried: with LastError set and ObservedGeneration behind, it failed.
+                    long tried = _desired.Get(id)?.Generation ?? 0;
+                    Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", e.Message, failed.Time)
+                        with { LastError = e.Message, Generation = Math.Max(s.Generation, tried) });
                     EventRecorded?.Invoke(id, failed);
                 }
                 finally

@@ -47,18 +47,25 @@ public sealed class DesiredStateStore
     /// Pins set by an operator at run time (<c>vio4wdctl pin</c>): they take precedence over the
     /// pins any source asks for and outlive reloads; null returns the relay to its source's pins.
     /// </summary>
-    public void SetPinOverride(int relayId, CpuPins? pins)
+    public void SetPinOverride(int relayId, CpuPins? pins) => SetPinOverrides([(relayId, pins)]);
+
+    /// <summary>Several relays' pins at once (a core scheduler's whole map): all or none is seen.</summary>
+    public void SetPinOverrides(IReadOnlyCollection<(int RelayId, CpuPins? Pins)> pins)
     {
+        ArgumentNullException.ThrowIfNull(pins);
         List<int> changed;
         lock (_lock)
         {
-            if (pins is null)
+            foreach ((int relayId, CpuPins? relayPins) in pins)
             {
-                _pinOverrides.Remove(relayId);
-            }
-            else
-            {
-                _pinOverrides[relayId] = pins;
+                if (relayPins is null)
+                {
+                    _pinOverrides.Remove(relayId);
+                }
+                else
+                {
+                    _pinOverrides[relayId] = relayPins;
+                }
             }
 
             changed = Recompute();

@@ -11,6 +11,8 @@ using Vio4wd.Core.Providers.Ovsdb;
 using Vio4wd.Daemon.Logging;
 using Vio4wd.Daemon.PortControl;
 using Vio4wd.Ovsdb;
+using Vio4wd.Zmq;
+using Vio4wd.Zmq.Services;
 using Vio4wd.Dataplane;
 using Vio4wd.Dataplane.Model;
 
@@ -157,6 +159,7 @@ internal sealed class ForwarderService(
 
         Own(control);
         _running.Add(control.ServeAsync(_stopping.Token));
+        StartZmqServices(dataplane, statuses, new IpcPermissions(controlUid, controlGid));
         Own(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -164,11 +167,47 @@ internal sealed class ForwarderService(
         }));
     }
 
+    // The original's services, each on its endpoint when configured; ipc:// sockets get the
+    // control socket's owner and group.
+    private void StartZmqServices(IDataplane dataplane, RelayStatusStore statuses, IpcPermissions permissions)
+    {
+        var services = new List<(string Name, string? Endpoint, int MaxRequest, Func<ZmqRequest, Task<byte[]>> Handle)>
+        {
+            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, new ConfigService(options.CpuPins).HandleAsync),
+            ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, new StatsService(dataplane).HandleAsync),
+            ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes, new CoreSchedService(dataplane, _desired!, statuses).HandleAsync),
+        };
+        foreach ((string name, string? endpoint, int maxRequest, Func<ZmqRequest, Task<byte[]>> handle) in services)
+        {
+            if (endpoint is null)
+            {
+                continue;
+            }
+
+            var zmq = new ZmqEndpoint(endpoint);
+            if (zmq.IpcPath is null)
+            {
+                throw new StartupException(1, $"ZMQ {name} endpoint {endpoint}: only ipc:// endpoints are served for now (tcp:// needs CURVE keys, not yet supported)");
+            }
+
+            try
+            {
+                // Far above a valid request, so oversized ones reach the service and get its error answer.
+                Own(ZmqRepServer.Start(name, zmq, permissions, Math.Max(maxRequest, 1) * 4096L, handle, logger));
+            }
+            catch (Exception e) when (e is ZmqException or IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException(1, $"ZMQ {name} service: {e.Message}");
+            }
+        }
+    }
+
     // The original's choice: ZMQ port control, else the file monitor, else OVSDB.
     private OvsdbPortControl? PortControlOf(VirtioForwarderOptions config, RelayStatusStore statuses)
     {
         if (config.ZmqPortControlEndpoint is not null || config.IpcPortControl)
         {
+            logger.PortControlNotServed(config.ZmqPortControlEndpoint is not null ? $"ZMQ port control ({config.ZmqPortControlEndpoint})" : "the file monitor (--ipc)");
             return null;
         }
 

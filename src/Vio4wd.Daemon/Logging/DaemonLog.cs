@@ -40,4 +40,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: could not record relay states in the Interface rows: {Error}")]
     public static partial void OvsdbWriteBackFailed(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Source} is not served by this version yet; relays come from the configuration only (OVSDB is not followed when it is chosen)")]
+    public static partial void PortControlNotServed(this ILogger logger, string source);
 }
