@@ -11,6 +11,30 @@ internal sealed class TestHooks(IDataplane dataplane)
 {
     public const string EnableVariable = "VIO4WD_TEST_HOOKS";
 
+    /// <summary>PCI addresses standing for vdevs, so port control (which names only PCI devices) can be tested without hardware.</summary>
+    public const string PciAliasVariable = "VIO4WD_TEST_PCI_ALIASES";
+
+    /// <summary>With test hooks on, VIO4WD_TEST_PCI_ALIASES="0000:00:01.0=net_null5;..." maps those addresses to devices.</summary>
+    public static Func<Core.Model.PciAddress, string>? PciAliases()
+    {
+        if (Environment.GetEnvironmentVariable(EnableVariable) != "1" || Environment.GetEnvironmentVariable(PciAliasVariable) is not { } text)
+        {
+            return null;
+        }
+
+        var aliases = new Dictionary<Core.Model.PciAddress, string>();
+        foreach (string pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] parts = pair.Split('=', 2);
+            if (parts.Length == 2 && Core.Model.PciAddress.TryParse(parts[0], out Core.Model.PciAddress pci))
+            {
+                aliases[pci] = parts[1];
+            }
+        }
+
+        return pci => aliases.TryGetValue(pci, out string? device) ? device : pci.ToString();
+    }
+
     public static TestHooks? IfEnabled(IDataplane dataplane) =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" ? new TestHooks(dataplane) : null;
 

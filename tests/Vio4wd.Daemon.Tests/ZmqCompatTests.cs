@@ -26,25 +26,7 @@ public class ZmqCompatTests
             await daemon.WaitForOutputAsync("Forwarding", Patience);
             int maxRelays = int.Parse(System.Text.RegularExpressions.Regex.Match(daemon.StandardOutput, @"Maximum relays is (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
-            var info = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(DaemonProcess.RepoRoot, "tests", "compat", "zmq_services_test.py")])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment =
-                {
-                    ["VIO4WD_ZMQ_DIR"] = zmq,
-                    ["VIO4WD_MAX_RELAYS"] = maxRelays.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["VIO4WD_CTL"] = DaemonProcess.CtlLauncher,
-                    ["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket,
-                    ["VIO4WD_PROTO"] = Path.Combine(DaemonProcess.RepoRoot, "src", "Vio4wd.Zmq", "Protocol", "virtioforwarder.proto"),
-                },
-            };
-            using Process suite = Process.Start(info)!;
-            Task<string> stdout = suite.StandardOutput.ReadToEndAsync();
-            string report = await suite.StandardError.ReadToEndAsync();
-            await suite.WaitForExitAsync();
-            await TestContext.Out.WriteLineAsync(report);
-            Assert.That(suite.ExitCode, Is.Zero, $"{await stdout}\n{report}");
+            await RunSuiteAsync("zmq_services_test.py", zmq, maxRelays, new Dictionary<string, string>());
 
             daemon.Signal("TERM");
             Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
@@ -54,5 +36,66 @@ public class ZmqCompatTests
         {
             DpdkRuntime.Remove(prefix);
         }
+    }
+
+    [Test]
+    public async Task Port_control_answers_as_the_original_did_and_bad_requests_change_nothing()
+    {
+        using var dir = new TempDirectory();
+        string prefix = $"vio4wd-daemon-zmqpc-{Environment.ProcessId}";
+        string vmPrefix = $"vio4wd-daemon-zmqpc-vm-{Environment.ProcessId}";
+        string zmq = dir.File("run");
+        string aliases = string.Join(';', Enumerable.Range(0, 8).Select(i => $"0000:00:01.{i}=net_null{i + 1}"))
+            + ";" + string.Join(';', Enumerable.Range(0, 8).Select(i => $"0000:00:02.{i}=net_null{i + 10}"));
+        try
+        {
+            using DaemonProcess daemon = DaemonProcess.Start(
+                new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1", ["VIO4WD_TEST_PCI_ALIASES"] = aliases },
+                "-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", "net_null0=0",
+                $"--zmq-port-control-ep=ipc://{zmq}/port_control", $"--zmq-stats-ep=ipc://{zmq}/stats",
+                "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
+            await daemon.WaitForOutputAsync("Forwarding", Patience);
+            int maxRelays = int.Parse(System.Text.RegularExpressions.Regex.Match(daemon.StandardOutput, @"Maximum relays is (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            await RunSuiteAsync("zmq_port_control_test.py", zmq, maxRelays, new Dictionary<string, string>
+            {
+                ["VIO4WD_SOCKET_DIR"] = dir.File("sockets"),
+                ["VIO4WD_TESTPMD_PREFIX"] = vmPrefix,
+            });
+
+            daemon.Signal("TERM");
+            Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+        }
+        finally
+        {
+            DpdkRuntime.Remove([prefix, vmPrefix]);
+        }
+    }
+
+    private static async Task RunSuiteAsync(string script, string zmqDir, int maxRelays, Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(DaemonProcess.RepoRoot, "tests", "compat", script)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["VIO4WD_ZMQ_DIR"] = zmqDir,
+                ["VIO4WD_MAX_RELAYS"] = maxRelays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["VIO4WD_CTL"] = DaemonProcess.CtlLauncher,
+                ["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket,
+                ["VIO4WD_PROTO"] = Path.Combine(DaemonProcess.RepoRoot, "src", "Vio4wd.Zmq", "Protocol", "virtioforwarder.proto"),
+            },
+        };
+        foreach ((string name, string value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using Process suite = Process.Start(info)!;
+        Task<string> stdout = suite.StandardOutput.ReadToEndAsync();
+        string report = await suite.StandardError.ReadToEndAsync();
+        await suite.WaitForExitAsync();
+        await TestContext.Out.WriteLineAsync(report);
+        Assert.That(suite.ExitCode, Is.Zero, $"{await stdout}\n{report}");
     }
 }

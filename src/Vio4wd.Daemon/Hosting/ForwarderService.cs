@@ -176,6 +176,8 @@ internal sealed class ForwarderService(
             ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, new ConfigService(options.CpuPins).HandleAsync),
             ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, new StatsService(dataplane).HandleAsync),
             ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes, new CoreSchedService(dataplane, _desired!, statuses).HandleAsync),
+            ("port control", options.ZmqPortControlEndpoint, PortControlService.MaxRequestBytes,
+                new PortControlService(_desired!, statuses, dataplane, options.VhostClientMode ? VhostMode.Client : VhostMode.Server, logger, TestHooks.PciAliases()).HandleAsync),
         };
         foreach ((string name, string? endpoint, int maxRequest, Func<ZmqRequest, Task<byte[]>> handle) in services)
         {
@@ -205,9 +207,14 @@ internal sealed class ForwarderService(
     // The original's choice: ZMQ port control, else the file monitor, else OVSDB.
     private OvsdbPortControl? PortControlOf(VirtioForwarderOptions config, RelayStatusStore statuses)
     {
-        if (config.ZmqPortControlEndpoint is not null || config.IpcPortControl)
+        if (config.ZmqPortControlEndpoint is not null)
         {
-            logger.PortControlNotServed(config.ZmqPortControlEndpoint is not null ? $"ZMQ port control ({config.ZmqPortControlEndpoint})" : "the file monitor (--ipc)");
+            return null;
+        }
+
+        if (config.IpcPortControl)
+        {
+            logger.PortControlNotServed("the file monitor (--ipc)");
             return null;
         }
 
