@@ -35,6 +35,12 @@ internal sealed class TestHooks(IDataplane dataplane)
         return pci => aliases.TryGetValue(pci, out string? device) ? device : pci.ToString();
     }
 
+    /// <summary>With test hooks on, VIO4WD_TEST_SYSFS_ROOT points netdev resolution at a fake sysfs tree.</summary>
+    public static Core.Providers.NetdevResolver? NetdevResolver() =>
+        Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root
+            ? new Core.Providers.NetdevResolver(root, _ => null)
+            : null;
+
     public static TestHooks? IfEnabled(IDataplane dataplane) =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" ? new TestHooks(dataplane) : null;
 

@@ -30,7 +30,7 @@ public static class EffectiveSettingsFormatter
     /// <summary>The one runtime source of relays besides static VFs, chosen as the original does.</summary>
     public static string PortControlSource(VirtioForwarderOptions options) =>
         options.ZmqPortControlEndpoint is not null ? $"ZeroMQ at {options.ZmqPortControlEndpoint}"
-        : options.IpcPortControl ? "file monitor /tmp/vio_cmd"
+        : options.IpcPortControl ? $"file monitor {options.IpcCommandFile}"
         : $"OVSDB at {options.OvsdbSocket}";
 
     private static string Sockets(VirtioForwarderOptions options, int maxRelays)
@@ -50,6 +50,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.HugeDir => Quote(o.HugepageDirectory),
         SettingKey.OvsdbSock => Quote(o.OvsdbSocket),
         SettingKey.IpcPortControl => Flag(o.IpcPortControl),
+        SettingKey.IpcCommandFile => Quote(o.IpcCommandFile),
         SettingKey.ZmqConfigEp => Quote(o.ZmqConfigEndpoint),
         SettingKey.ZmqPortControlEp => Quote(o.ZmqPortControlEndpoint),
         SettingKey.ZmqStatsEp => Quote(o.ZmqStatsEndpoint),

@@ -45,6 +45,7 @@ public sealed class OptionsBuilder
             HugepageDirectory = Parse(SettingKey.HugeDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? "/mnt/huge",
             OvsdbSocket = Parse(SettingKey.OvsdbSock, v => ValueParsers.OvsdbRemote(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultOvsdbSocket,
             IpcPortControl = Flag(SettingKey.IpcPortControl),
+            IpcCommandFile = Parse(SettingKey.IpcCommandFile, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultIpcCommandFile,
             ZmqConfigEndpoint = Endpoint(SettingKey.ZmqConfigEp, VirtioForwarderOptions.DefaultZmqConfigEndpoint),
             ZmqPortControlEndpoint = Endpoint(SettingKey.ZmqPortControlEp, VirtioForwarderOptions.DefaultZmqPortControlEndpoint),
             ZmqStatsEndpoint = Endpoint(SettingKey.ZmqStatsEp, VirtioForwarderOptions.DefaultZmqStatsEndpoint),

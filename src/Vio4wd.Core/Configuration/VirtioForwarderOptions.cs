@@ -54,6 +54,7 @@ public sealed record VirtioForwarderOptions
     public const string DefaultZmqPortControlEndpoint = "ipc:///var/run/virtio-forwarder/port_control";
     public const string DefaultZmqStatsEndpoint = "ipc:///var/run/virtio-forwarder/stats";
     public const string DefaultZmqCoreSchedEndpoint = "ipc:///var/run/virtio-forwarder/core_sched";
+    public const string DefaultIpcCommandFile = "/tmp/vio_cmd";
     public const string DefaultOvsdbSocket = "/usr/local/var/run/openvswitch/db.sock";
     public const string DefaultVfioVfToken = "14d63f20-8445-11ea-8900-1f9ce7d5650d";
 
@@ -79,6 +80,9 @@ public sealed record VirtioForwarderOptions
     public string OvsdbSocket { get; init; } = DefaultOvsdbSocket;
 
     public bool IpcPortControl { get; init; }
+
+    /// <summary>The file monitor's command file.</summary>
+    public string IpcCommandFile { get; init; } = DefaultIpcCommandFile;
 
     public string? ZmqConfigEndpoint { get; init; }
 

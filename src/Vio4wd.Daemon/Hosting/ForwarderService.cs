@@ -137,7 +137,11 @@ internal sealed class ForwarderService(
         Directory.CreateDirectory(options.SocketDirectory);
         ApplyStaticConfig(options);
         _running.Add(reconciler.RunAsync(_stopping.Token));
-        if (PortControlOf(options, statuses) is { } ovsdb)
+        if (options.ZmqPortControlEndpoint is null && options.IpcPortControl)
+        {
+            _running.Add(FileMonitorOf(options).RunAsync(_stopping.Token));
+        }
+        else if (PortControlOf(options, statuses) is { } ovsdb)
         {
             _running.Add(ovsdb.RunAsync(_stopping.Token));
             // Ports flagged before the start are relays before READY, unless OVSDB is not there.
@@ -204,6 +208,13 @@ internal sealed class ForwarderService(
         }
     }
 
+    private FileMonitorPortControl FileMonitorOf(VirtioForwarderOptions config)
+    {
+        VhostMode mode = config.VhostClientMode ? VhostMode.Client : VhostMode.Server;
+        return new FileMonitorPortControl(config.IpcCommandFile, TestHooks.NetdevResolver() ?? new NetdevResolver(), TestHooks.PciAliases() ?? (pci => pci.ToString()),
+            _maxRelays, id => new VhostSocketSpec(config.SocketPathOf(id), mode), _desired!, logger);
+    }
+
     // The original's choice: ZMQ port control, else the file monitor, else OVSDB.
     private OvsdbPortControl? PortControlOf(VirtioForwarderOptions config, RelayStatusStore statuses)
     {
@@ -214,12 +225,11 @@ internal sealed class ForwarderService(
 
         if (config.IpcPortControl)
         {
-            logger.PortControlNotServed("the file monitor (--ipc)");
             return null;
         }
 
         VhostMode mode = config.VhostClientMode ? VhostMode.Client : VhostMode.Server;
-        var provider = new OvsdbRelayProvider(new NetdevResolver(), _maxRelays, id => new VhostSocketSpec(config.SocketPathOf(id), mode), _ => null);
+        var provider = new OvsdbRelayProvider(TestHooks.NetdevResolver() ?? new NetdevResolver(), _maxRelays, id => new VhostSocketSpec(config.SocketPathOf(id), mode), _ => null);
         return new OvsdbPortControl(OvsdbEndpoint.Parse(config.OvsdbSocket), provider, _desired!, statuses, _rejected, logger);
     }
 

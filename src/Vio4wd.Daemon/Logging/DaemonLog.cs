@@ -41,6 +41,12 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: could not record relay states in the Interface rows: {Error}")]
     public static partial void OvsdbWriteBackFailed(this ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Source} is not served by this version yet; relays come from the configuration only (OVSDB is not followed when it is chosen)")]
-    public static partial void PortControlNotServed(this ILogger logger, string source);
+    [LoggerMessage(Level = LogLevel.Information, Message = "File monitor: watching {Path} for add_port/del_port commands")]
+    public static partial void FileMonitorWatching(this ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File monitor: {Path}: refused: {Problem}")]
+    public static partial void FileCommandRefused(this ILogger logger, string path, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "File monitor: {Path}: {Command}")]
+    public static partial void FileCommandApplied(this ILogger logger, string path, string command);
 }
