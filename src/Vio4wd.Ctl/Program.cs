@@ -39,6 +39,7 @@ public static class Vio4wdCtl
         root.Add(Wait());
         root.Add(Stats());
         root.Add(Pin());
+        root.Add(PortCommand.Create());
         root.Add(Version());
         return root;
     }

@@ -146,6 +146,36 @@ class PortControl(unittest.TestCase):
         self.assertEqual(stats(9).vf.pci_addr_str, "net_null6", "the healthy relay is still there")
         self.assertEqual(outcome(port(Op.REMOVE, ["0000:00:01.5"], virtio_id=9)), (OK, None, None))
 
+    def test_6_vio4wdctl_port_prints_and_exits_as_the_original_tester(self):
+        from google.protobuf import text_format
+        ep = f"ipc://{ZMQ_DIR}/port_control"
+
+        def tester(op, pcis=(), conditional=False, **fields):
+            """virtioforwarder_port_control.py's output and exit code for one request."""
+            r = port(op, pcis, conditional, **fields)
+            if r.status != OK:
+                return 1, text_format.MessageToString(r)
+            return 0, (r.query_string + "\n") if r.query_string else ""
+
+        def ctl(*args):
+            p = subprocess.run([os.environ["VIO4WD_CTL"], "port", *args, "--zmq_ep", ep], capture_output=True, text=True)
+            if p.stderr:
+                print(p.stderr, file=sys.stderr)
+            return p.returncode, p.stdout
+
+        path = os.path.join(SOCKET_DIR, "vm-ctl.sock")
+        self.assertEqual(ctl("add", "--virtio-id", "11", "--pci-addr", "0000:00:01.6"), (0, ""))
+        self.assertEqual(ctl("add", "--virtio-id", "11", "--pci-addr", "0000:00:01.6"), tester(Op.ADD, ["0000:00:01.6"], virtio_id=11))
+        self.assertEqual(ctl("add", "--virtio-id", "11", "--pci-addr", "00:01.6", "--conditional"), (0, ""), "bb:ss.f means domain 0")
+        self.assertEqual(ctl("remove", "--virtio-id", "11", "--pci-addr", "0000:00:01.6"), (0, ""))
+        self.assertEqual(ctl("remove", "--virtio-id", "11", "--pci-addr", "0000:00:01.6"), tester(Op.REMOVE, ["0000:00:01.6"], virtio_id=11))
+        self.assertEqual(ctl("add_sock", "--vhost-path", path, "--pci-addr", "0000:00:01.7"), (0, ""))
+        self.assertEqual(ctl("query_pci", "--vhost-path", path), (0, "0000:00:01.7\n"))
+        self.assertEqual(ctl("query-pci", "--vhost-path", "/nonexistent.sock"), tester(Op.QUERY_PCI, vhost_path="/nonexistent.sock"))
+        self.assertEqual(ctl("remove_sock", "--vhost-path", path), (0, ""))
+        code, _ = ctl("add", "--virtio-id", "1", "--pci-addr", "not-pci")
+        self.assertEqual(code, 1)
+
     def test_5_the_socket_file_is_for_owner_and_group_only(self):
         self.assertEqual(stat.S_IMODE(os.stat(f"{ZMQ_DIR}/port_control").st_mode), 0o660)
 

@@ -15,11 +15,21 @@ public static class ReconcilePasses
         ArgumentNullException.ThrowIfNull(statuses);
         time ??= TimeProvider.System;
         long start = time.GetTimestamp();
+        DateTimeOffset asked = time.GetUtcNow();
         while (true)
         {
-            long generation = desired.Get(relay)?.Generation ?? long.MaxValue;
+            DesiredRelay? want = desired.Get(relay);
             RelayStatus? status = statuses.Get(relay);
-            if (status is not null && (status.ObservedGeneration >= generation || (status.LastError is not null && status.Generation >= generation)))
+            bool failedSince = status?.LastError is not null && status.Events.Count > 0 && status.Events[^1].Time >= asked;
+            if (want is null)
+            {
+                // Nothing wanted any more: done once the relay is gone (its status goes with it).
+                if (status is null || failedSince)
+                {
+                    return status ?? new RelayStatus { Id = relay };
+                }
+            }
+            else if (status is not null && (status.ObservedGeneration >= want.Generation || (failedSince && status.Generation >= want.Generation)))
             {
                 return status;
             }
@@ -29,7 +39,7 @@ public static class ReconcilePasses
                 return null;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(10), time).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(5), time).ConfigureAwait(false);
         }
     }
 }

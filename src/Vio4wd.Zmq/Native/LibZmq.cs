@@ -8,6 +8,7 @@ namespace Vio4wd.Zmq.Native;
 /// </summary>
 internal static unsafe partial class LibZmq
 {
+    public const int Req = 3;
     public const int Rep = 4;
     public const int RcvMore = 13;
     public const int Linger = 17;
@@ -41,6 +42,9 @@ internal static unsafe partial class LibZmq
 
     [LibraryImport(Library, EntryPoint = "zmq_bind", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Bind(nint socket, string endpoint);
+
+    [LibraryImport(Library, EntryPoint = "zmq_connect", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Connect(nint socket, string endpoint);
 
     [LibraryImport(Library, EntryPoint = "zmq_setsockopt")]
     public static partial int SetSockOpt(nint socket, int option, void* value, nuint length);
