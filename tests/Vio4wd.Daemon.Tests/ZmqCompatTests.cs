@@ -67,7 +67,7 @@ public class ZmqCompatTests
         }
         finally
         {
-            DpdkRuntime.Remove([prefix, vmPrefix]);
+            DpdkRuntime.Remove([prefix, $"{vmPrefix}-added", $"{vmPrefix}-relay0"]);
         }
     }
 

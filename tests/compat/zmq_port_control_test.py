@@ -71,6 +71,27 @@ def stats(relay):
     return r.relay[0]
 
 
+def start_vm(path, name):
+    """A VM stand-in on a vhost-user socket: testpmd with net_virtio_user, echoing what it receives."""
+    return subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--single-file-segments",
+                             f"--file-prefix={os.environ['VIO4WD_TESTPMD_PREFIX']}-{name}", "--vdev", f"net_virtio_user0,path={path}",
+                             "--", "--forward-mode=io", "--auto-start", "--stats-period=3600", "--total-num-mbufs=4096"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_traffic(test, relay):
+    """The relay's stats once a thousand more frames went each way than when asked."""
+    deadline = time.monotonic() + 60
+    first = stats(relay)
+    while True:
+        s = stats(relay)
+        if (s.active and s.vf_to_vm.pkts_tx_to_vm > first.vf_to_vm.pkts_tx_to_vm + 1000
+                and s.vm_to_vf.pkts_tx_to_vf > first.vm_to_vf.pkts_tx_to_vf + 1000):
+            return s
+        test.assertLess(time.monotonic(), deadline, f"traffic through relay {relay}: {s}")
+        time.sleep(0.2)
+
+
 class PortControl(unittest.TestCase):
     def test_1_add_and_remove_follow_the_original_codes(self):
         self.assertEqual(outcome(port(Op.ADD, ["0000:00:01.0"], virtio_id=5)), (OK, None, None))
@@ -110,18 +131,9 @@ class PortControl(unittest.TestCase):
         self.assertEqual(outcome(port(Op.QUERY_PCI, vhost_path="/nonexistent.sock")), (ERROR, 2, "virtio_query_pci()"))
         relay = [r.id for r in exchange("stats", pb.StatsRequest(), pb.StatsResponse).relay if r.vhost.vhost_socket_name == path][0]
 
-        vm = subprocess.Popen(["dpdk-testpmd", "-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--single-file-segments",
-                               f"--file-prefix={os.environ['VIO4WD_TESTPMD_PREFIX']}", "--vdev", f"net_virtio_user0,path={path}",
-                               "--", "--forward-mode=io", "--auto-start", "--stats-period=3600", "--total-num-mbufs=4096"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        vm = start_vm(path, "added")
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                s = stats(relay)
-                if s.active and s.vf_to_vm.pkts_tx_to_vm > 1000 and s.vm_to_vf.pkts_tx_to_vf > 1000:
-                    break
-                self.assertLess(time.monotonic(), deadline, f"traffic through the new relay: {s}")
-                time.sleep(0.2)
+            wait_for_traffic(self, relay)
         finally:
             vm.terminate()
             vm.wait(30)
@@ -135,15 +147,27 @@ class PortControl(unittest.TestCase):
 
     def test_4_bad_requests_get_an_error_and_change_nothing(self):
         self.assertEqual(outcome(port(Op.ADD, ["0000:00:01.5"], virtio_id=9)), (OK, None, None))
-        good = pb.PortControlRequest(op=Op.QUERY_PCI, vhost_path="/x.sock").SerializeToString()
-        for name, payload, frames in (("garbage", "garbagé".encode(), None), ("empty frame", b"", None),
-                                      ("cut in the middle", good[:-2], None), ("1 MB", b"\x0a" * (1 << 20), None),
-                                      ("two frames", None, [good, good]),
-                                      ("virtio_id on ADD_SOCK", pb.PortControlRequest(op=Op.ADD_SOCK, virtio_id=3, vhost_path="/y.sock"), None),
-                                      ("relative socket path", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path="vm.sock"), None)):
-            with self.subTest(name):
-                self.assertEqual(outcome(exchange("port_control", payload, pb.PortControlResponse, frames=frames)), (ERROR, None, None))
-        self.assertEqual(stats(9).vf.pci_addr_str, "net_null6", "the healthy relay is still there")
+        vm = start_vm(os.path.join(SOCKET_DIR, "virtio-forwarder0.sock"), "relay0")
+        try:
+            before = wait_for_traffic(self, 0)
+            good = pb.PortControlRequest(op=Op.QUERY_PCI, vhost_path="/x.sock").SerializeToString()
+            bad = (("garbage", "garbag\u00e9".encode(), None), ("empty frame", b"", None),
+                   ("cut in the middle", good[:-2], None), ("1 MB", b"\x0a" * (1 << 20), None),
+                   ("two frames", None, [good, good]),
+                   ("static VF's relay", pb.PortControlRequest(op=Op.ADD, virtio_id=0, conditional=False, pci_addrs=[pci("0000:00:01.4")]), None),
+                   ("virtio_id on ADD_SOCK", pb.PortControlRequest(op=Op.ADD_SOCK, virtio_id=3, vhost_path="/y.sock"), None),
+                   ("relative socket path", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path="vm.sock"), None))
+            for name, payload, frames in bad:
+                with self.subTest(name):
+                    self.assertEqual(outcome(exchange("port_control", payload, pb.PortControlResponse, frames=frames))[0], ERROR)
+            after = wait_for_traffic(self, 0)
+        finally:
+            vm.terminate()
+            vm.wait(30)
+        self.assertGreater(after.vf_to_vm.pkts_tx_to_vm, before.vf_to_vm.pkts_tx_to_vm, "the healthy relay kept forwarding")
+        self.assertGreater(after.vm_to_vf.pkts_tx_to_vf, before.vm_to_vf.pkts_tx_to_vf)
+        self.assertEqual(after.vf_to_vm.pkts_dropped_vm_not_connected, before.vf_to_vm.pkts_dropped_vm_not_connected, "without losing a packet")
+        self.assertEqual(stats(9).vf.pci_addr_str, "net_null6", "the other relay is still there")
         self.assertEqual(outcome(port(Op.REMOVE, ["0000:00:01.5"], virtio_id=9)), (OK, None, None))
 
     def test_6_vio4wdctl_port_prints_and_exits_as_the_original_tester(self):
