@@ -40,10 +40,11 @@ public sealed partial class ZmqRepServer : IDisposable
 
     /// <summary>Binds the endpoint (an ipc:// socket gets its directory, mode 0660, owner and group) and starts serving.</summary>
     /// <param name="maxMessageBytes">libzmq drops a peer that sends more: keep it well above any valid request, so bad ones get an answer.</param>
-    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, IpcPermissions permissions, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, IpcPermissions permissions, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(permissions);
+        ArgumentNullException.ThrowIfNull(security);
         if (endpoint.IpcPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -58,10 +59,12 @@ public sealed partial class ZmqRepServer : IDisposable
             LibZmq.SetInt(socket, LibZmq.SndTimeo, 1000);
             LibZmq.SetInt(socket, LibZmq.RcvTimeo, (int)Poll.TotalMilliseconds);
             LibZmq.SetLong(socket, LibZmq.MaxMsgSize, maxMessageBytes);
+            security.Apply(socket, endpoint);
             if (LibZmq.Bind(socket, endpoint.Text) != 0)
             {
                 throw new ZmqException($"{name}: cannot bind {endpoint}: {LibZmq.LastError()}");
             }
+
 
             if (endpoint.IpcPath is { } socketFile)
             {

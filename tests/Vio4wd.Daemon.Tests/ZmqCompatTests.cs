@@ -27,6 +27,13 @@ public class ZmqCompatTests
             int maxRelays = int.Parse(System.Text.RegularExpressions.Regex.Match(daemon.StandardOutput, @"Maximum relays is (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
             await RunSuiteAsync("zmq_services_test.py", zmq, maxRelays, new Dictionary<string, string>());
+            using (Process ss = Process.Start(new ProcessStartInfo("ss", ["-Hltunp"]) { RedirectStandardOutput = true })!)
+            {
+                string listening = await ss.StandardOutput.ReadToEndAsync();
+                await ss.WaitForExitAsync();
+                Assert.That(listening, Does.Not.Contain($"pid={daemon.Id},"), "nothing listens on TCP or UDP unless configured");
+            }
+
 
             daemon.Signal("TERM");
             Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);

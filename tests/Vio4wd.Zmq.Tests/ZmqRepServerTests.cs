@@ -7,8 +7,49 @@ namespace Vio4wd.Zmq.Tests;
 
 public class ZmqRepServerTests
 {
-    private static ZmqRepServer Start(string endpoint, Func<ZmqRequest, Task<byte[]>> handler, IpcPermissions? permissions = null) =>
-        ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), permissions ?? new IpcPermissions(null, null), 4 * 1024 * 1024, handler, NullLogger.Instance);
+    private static ZmqRepServer Start(string endpoint, Func<ZmqRequest, Task<byte[]>> handler, IpcPermissions? permissions = null, ZmqSecurity? security = null) =>
+        ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), permissions ?? new IpcPermissions(null, null), security ?? ZmqSecurity.IpcOnly, 4 * 1024 * 1024, handler, NullLogger.Instance);
+
+    private static Task<byte[]> Echo(ZmqRequest r) => Task.FromResult(r.Bytes);
+
+    [Test]
+    public void Tcp_without_curve_is_refused_unless_loopback_is_explicitly_allowed()
+    {
+        var open = Assert.Throws<ZmqException>(() => Start("tcp://0.0.0.0:0", Echo, security: new ZmqSecurity(null, AllowPlainLoopback: true)));
+        var notAllowed = Assert.Throws<ZmqException>(() => Start("tcp://127.0.0.1:0", Echo));
+        Assert.Multiple(() =>
+        {
+            Assert.That(open!.Message, Does.Contain("would listen on TCP without encryption"));
+            Assert.That(notAllowed!.Message, Does.Contain("VIRTIOFWD_ZMQ_ALLOW_PLAIN_LOOPBACK=y"));
+            Assert.That(ZmqSecurity.ParseKey("short", out string problem), Is.Null);
+            Assert.That(problem, Does.Contain("40 Z85 characters"));
+        });
+    }
+
+    [Test]
+    public async Task Plain_loopback_when_allowed_and_curve_otherwise_serve_pyzmq_clients()
+    {
+        int plainPort = FreePort(), curvePort = FreePort();
+        (string serverPublic, string serverSecret) = PyZmq.CurveKeyPair();
+        using ZmqRepServer plain = Start($"tcp://127.0.0.1:{plainPort}", Echo, security: new ZmqSecurity(null, AllowPlainLoopback: true));
+        using ZmqRepServer curve = Start($"tcp://127.0.0.1:{curvePort}", Echo, security: new ZmqSecurity(serverSecret, AllowPlainLoopback: false));
+        byte[]? viaPlain = await PyZmq.RequestAsync($"tcp://127.0.0.1:{plainPort}", [1, 2, 3]);
+        byte[]? viaCurve = await PyZmq.RequestAsync($"tcp://127.0.0.1:{curvePort}", serverPublic, [4, 5]);
+        byte[]? plainToCurve = await PyZmq.RequestAsync($"tcp://127.0.0.1:{curvePort}", [6]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(viaPlain, Is.EqualTo(new byte[] { 1, 2, 3 }));
+            Assert.That(viaCurve, Is.EqualTo(new byte[] { 4, 5 }), "a client that knows the server's public key");
+            Assert.That(plainToCurve, Is.Null, "a client without CURVE gets nothing");
+        });
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
 
     [Test]
     public async Task Answers_each_request_over_an_ipc_socket_file_that_only_owner_and_group_can_use()

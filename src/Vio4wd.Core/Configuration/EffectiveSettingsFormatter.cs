@@ -54,6 +54,8 @@ public static class EffectiveSettingsFormatter
         SettingKey.ZmqConfigEp => Quote(o.ZmqConfigEndpoint),
         SettingKey.ZmqPortControlEp => Quote(o.ZmqPortControlEndpoint),
         SettingKey.ZmqStatsEp => Quote(o.ZmqStatsEndpoint),
+        SettingKey.ZmqCurveSecretKey => Quote(o.ZmqCurveSecretKeyFile ?? string.Empty),
+        SettingKey.ZmqAllowPlainLoopback => Flag(o.ZmqAllowPlainLoopback),
         SettingKey.ZmqCoreSchedEp => Quote(o.ZmqCoreSchedEndpoint),
         SettingKey.CoreSchedEnable => Flag(o.CoreScheduler.Enabled),
         SettingKey.SocketOwner => Quote(o.SocketOwner.Name),

@@ -49,6 +49,8 @@ public sealed class OptionsBuilder
             ZmqConfigEndpoint = Endpoint(SettingKey.ZmqConfigEp, VirtioForwarderOptions.DefaultZmqConfigEndpoint),
             ZmqPortControlEndpoint = Endpoint(SettingKey.ZmqPortControlEp, VirtioForwarderOptions.DefaultZmqPortControlEndpoint),
             ZmqStatsEndpoint = Endpoint(SettingKey.ZmqStatsEp, VirtioForwarderOptions.DefaultZmqStatsEndpoint),
+            ZmqCurveSecretKeyFile = Parse(SettingKey.ZmqCurveSecretKey, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)),
+            ZmqAllowPlainLoopback = Flag(SettingKey.ZmqAllowPlainLoopback),
             ZmqCoreSchedEndpoint = CoreSchedEndpoint(),
             SocketOwner = Account(SettingKey.SocketOwner, "user") ?? SocketAccount.DefaultOf("libvirt-qemu"),
             SocketGroup = Account(SettingKey.SocketGroup, "group") ?? SocketAccount.DefaultOf("kvm"),

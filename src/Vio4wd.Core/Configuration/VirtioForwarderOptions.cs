@@ -90,6 +90,12 @@ public sealed record VirtioForwarderOptions
 
     public string? ZmqStatsEndpoint { get; init; }
 
+    /// <summary>The CURVE secret key file tcp:// endpoints serve with; without it only ipc:// (or loopback, if allowed).</summary>
+    public string? ZmqCurveSecretKeyFile { get; init; }
+
+    /// <summary>tcp:// endpoints on loopback addresses may go without CURVE.</summary>
+    public bool ZmqAllowPlainLoopback { get; init; }
+
     public string? ZmqCoreSchedEndpoint { get; init; }
 
     public SocketAccount SocketOwner { get; init; } = SocketAccount.DefaultOf("libvirt-qemu");

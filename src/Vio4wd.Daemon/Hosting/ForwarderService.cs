@@ -175,6 +175,7 @@ internal sealed class ForwarderService(
     // control socket's owner and group.
     private void StartZmqServices(IDataplane dataplane, RelayStatusStore statuses, IpcPermissions permissions)
     {
+        ZmqSecurity security = ZmqSecurityOf(options);
         var services = new List<(string Name, string? Endpoint, int MaxRequest, Func<ZmqRequest, Task<byte[]>> Handle)>
         {
             ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, new ConfigService(options.CpuPins).HandleAsync),
@@ -190,22 +191,37 @@ internal sealed class ForwarderService(
                 continue;
             }
 
-            var zmq = new ZmqEndpoint(endpoint);
-            if (zmq.IpcPath is null)
-            {
-                throw new StartupException(1, $"ZMQ {name} endpoint {endpoint}: only ipc:// endpoints are served for now (tcp:// needs CURVE keys, not yet supported)");
-            }
-
             try
             {
                 // Far above a valid request, so oversized ones reach the service and get its error answer.
-                Own(ZmqRepServer.Start(name, zmq, permissions, Math.Max(maxRequest, 1) * 4096L, handle, logger));
+                Own(ZmqRepServer.Start(name, new ZmqEndpoint(endpoint), permissions, security, Math.Max(maxRequest, 1) * 4096L, handle, logger));
             }
             catch (Exception e) when (e is ZmqException or IOException or UnauthorizedAccessException)
             {
                 throw new StartupException(1, $"ZMQ {name} service: {e.Message}");
             }
         }
+    }
+
+    private static ZmqSecurity ZmqSecurityOf(VirtioForwarderOptions config)
+    {
+        if (config.ZmqCurveSecretKeyFile is not { } file)
+        {
+            return new ZmqSecurity(null, config.ZmqAllowPlainLoopback);
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {e.Message}");
+        }
+
+        return new ZmqSecurity(ZmqSecurity.ParseKey(text, out string problem) ?? throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {problem}"),
+            config.ZmqAllowPlainLoopback);
     }
 
     private FileMonitorPortControl FileMonitorOf(VirtioForwarderOptions config)

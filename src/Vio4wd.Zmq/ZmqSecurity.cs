@@ -1,0 +1,69 @@
+using System.Net;
+using Vio4wd.Zmq.Native;
+
+namespace Vio4wd.Zmq;
+
+/// <summary>
+/// What a tcp:// endpoint needs before it may listen: a CURVE secret key (the server's; clients
+/// must know its public key), or an explicit allowance for plain TCP on a loopback address.
+/// ipc:// endpoints are protected by their file's mode, owner and group instead.
+/// </summary>
+public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback)
+{
+    public static readonly ZmqSecurity IpcOnly = new(null, false);
+
+    private const int CurveServer = 47;
+    private const int CurveSecretKeyOption = 49;
+
+    /// <summary>A Z85 key as <c>zmq_curve_keypair</c> and <c>zmq.curve_keypair()</c> write it: 40 characters.</summary>
+    public static string? ParseKey(string text, out string problem)
+    {
+        problem = string.Empty;
+        string key = text.Trim();
+        const string Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+        if (key.Length != 40 || !key.All(Z85.Contains))
+        {
+            problem = "a CURVE secret key is 40 Z85 characters (as zmq_curve_keypair writes it)";
+            return null;
+        }
+
+        return key;
+    }
+
+    internal unsafe void Apply(nint socket, ZmqEndpoint endpoint)
+    {
+        if (!endpoint.IsTcp)
+        {
+            return;
+        }
+
+        if (CurveSecretKey is { } key)
+        {
+            LibZmq.SetInt(socket, CurveServer, 1);
+            byte[] bytes = System.Text.Encoding.ASCII.GetBytes(key);
+            fixed (byte* value = bytes)
+            {
+                if (LibZmq.SetSockOpt(socket, CurveSecretKeyOption, value, (nuint)bytes.Length) != 0)
+                {
+                    throw new ZmqException($"{endpoint}: the CURVE secret key was refused: {LibZmq.LastError()}");
+                }
+            }
+
+            return;
+        }
+
+        if (!AllowPlainLoopback || !IsLoopback(endpoint))
+        {
+            throw new ZmqException($"{endpoint} would listen on TCP without encryption: give a CURVE secret key "
+                + "(VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE), or use a loopback address with VIRTIOFWD_ZMQ_ALLOW_PLAIN_LOOPBACK=y");
+        }
+    }
+
+    private static bool IsLoopback(ZmqEndpoint endpoint)
+    {
+        string rest = endpoint.Text["tcp://".Length..];
+        int colon = rest.LastIndexOf(':');
+        string host = (colon > 0 ? rest[..colon] : rest).Trim('[', ']');
+        return host is "localhost" or "lo" || (IPAddress.TryParse(host, out IPAddress? address) && IPAddress.IsLoopback(address));
+    }
+}
