@@ -58,7 +58,7 @@ public class ZmqCompatTests
         {
             using DaemonProcess daemon = DaemonProcess.Start(
                 new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1", ["VIO4WD_TEST_PCI_ALIASES"] = aliases },
-                "-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", "net_null0=0",
+                "-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", "net_null0=0", "--control-group", "daemon",
                 $"--zmq-port-control-ep=ipc://{zmq}/port_control", $"--zmq-stats-ep=ipc://{zmq}/stats",
                 "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
             await daemon.WaitForOutputAsync("Forwarding", Patience);

@@ -201,7 +201,10 @@ class PortControl(unittest.TestCase):
         self.assertEqual(code, 1)
 
     def test_5_the_socket_file_is_for_owner_and_group_only(self):
-        self.assertEqual(stat.S_IMODE(os.stat(f"{ZMQ_DIR}/port_control").st_mode), 0o660)
+        import grp
+        info = os.stat(f"{ZMQ_DIR}/port_control")
+        self.assertEqual(stat.S_IMODE(info.st_mode), 0o660)
+        self.assertEqual(grp.getgrgid(info.st_gid).gr_name, "daemon", "the configured group (--control-group)")
 
 
 if __name__ == "__main__":

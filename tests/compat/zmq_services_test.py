@@ -87,6 +87,8 @@ class ConfigService(unittest.TestCase):
         r = request("config", pb.ConfigRequest(), pb.ConfigResponse)
         self.assertEqual(r.status, pb.ConfigResponse.OK)
         self.assertEqual([(m.relay_number, m.vf2virtio_cpu, m.virtio2vf_cpu) for m in r.relay_cpu_map], [(0, 1, 1)])
+        live = {m.relay_number: (m.vf2virtio_cpu, m.virtio2vf_cpu) for m in r.live_relay_cpu_map}
+        self.assertEqual(live[0], (1, -1), "the VF side runs on CPU 1; no VM, so the other direction does not run")
 
     def test_garbage_as_the_config_tester_sends_it(self):
         self.assertEqual(request("config", b"@", pb.ConfigResponse).status, pb.ConfigResponse.EBADR)

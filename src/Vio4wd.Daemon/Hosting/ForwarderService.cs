@@ -178,7 +178,7 @@ internal sealed class ForwarderService(
         ZmqSecurity security = ZmqSecurityOf(options);
         var services = new List<(string Name, string? Endpoint, int MaxRequest, Func<ZmqRequest, Task<byte[]>> Handle)>
         {
-            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, new ConfigService(options.CpuPins).HandleAsync),
+            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, new ConfigService(options.CpuPins, dataplane).HandleAsync),
             ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, new StatsService(dataplane).HandleAsync),
             ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes, new CoreSchedService(dataplane, _desired!, statuses).HandleAsync),
             ("port control", options.ZmqPortControlEndpoint, PortControlService.MaxRequestBytes,

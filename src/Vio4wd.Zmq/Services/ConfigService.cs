@@ -1,22 +1,25 @@
 using Google.Protobuf;
 using Vio4wd.Core.Configuration;
+using Vio4wd.Dataplane;
+using Vio4wd.Dataplane.Model;
 using Vio4wd.Zmq.Protocol;
+using RelayState = Vio4wd.Dataplane.Model.RelayState;
 
 namespace Vio4wd.Zmq.Services;
 
 /// <summary>
 /// The original's config service: the static CPU pins of the configuration (<c>--virtio-cpu</c>),
-/// not where directions run now (that is the stats service's <c>cpu</c>, or vio4wdctl).
+/// and, new, where every relay's directions run now.
 /// </summary>
-public sealed class ConfigService(IReadOnlyList<CpuPin> staticPins)
+public sealed class ConfigService(IReadOnlyList<CpuPin> staticPins, IDataplane dataplane)
 {
     public const int MaxRequestBytes = 512;
 
-    public Task<byte[]> HandleAsync(ZmqRequest request)
+    public async Task<byte[]> HandleAsync(ZmqRequest request)
     {
         if (request.Frames != 1 || request.Bytes.Length > MaxRequestBytes || !Parses(request.Bytes))
         {
-            return Task.FromResult(new ConfigResponse { Status = ConfigResponse.Types.Status.Ebadr }.ToByteArray());
+            return new ConfigResponse { Status = ConfigResponse.Types.Status.Ebadr }.ToByteArray();
         }
 
         var response = new ConfigResponse { Status = ConfigResponse.Types.Status.Ok };
@@ -26,7 +29,17 @@ public sealed class ConfigService(IReadOnlyList<CpuPin> staticPins)
             Vf2VirtioCpu = p.VfToVmCpu,
             Virtio2VfCpu = p.VmToVfCpu,
         }));
-        return Task.FromResult(response.ToByteArray());
+        foreach (RelayState live in (await dataplane.ListRelaysAsync().ConfigureAwait(false)).OrderBy(r => r.Id))
+        {
+            response.LiveRelayCpuMap.Add(new ConfigResponse.Types.RelayCPU
+            {
+                RelayNumber = live.Id,
+                Vf2VirtioCpu = live.VfToVm.Cpu ?? -1,
+                Virtio2VfCpu = live.VmToVf.Cpu ?? -1,
+            });
+        }
+
+        return response.ToByteArray();
     }
 
     private static bool Parses(byte[] bytes)
