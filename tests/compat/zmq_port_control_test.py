@@ -7,7 +7,9 @@ names PCI devices only and this machine has none.
 Environment: VIO4WD_ZMQ_DIR, VIO4WD_SOCKET_DIR, VIO4WD_PROTO, VIO4WD_MAX_RELAYS, VIO4WD_TESTPMD_PREFIX.
 """
 
+import atexit
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -21,6 +23,7 @@ ZMQ_DIR = os.environ["VIO4WD_ZMQ_DIR"]
 SOCKET_DIR = os.environ["VIO4WD_SOCKET_DIR"]
 MAX_RELAYS = int(os.environ["VIO4WD_MAX_RELAYS"])
 _generated = tempfile.mkdtemp(prefix="vio4wd-pb2.")
+atexit.register(shutil.rmtree, _generated, ignore_errors=True)
 subprocess.run(["protoc", "-I", os.path.dirname(os.environ["VIO4WD_PROTO"]), f"--python_out={_generated}", os.environ["VIO4WD_PROTO"]], check=True)
 sys.path.insert(0, _generated)
 import virtioforwarder_pb2 as pb  # noqa: E402

@@ -9,7 +9,9 @@ Environment: VIO4WD_ZMQ_DIR (where the ipc:// sockets are), VIO4WD_CTL (vio4wdct
 VIO4WD_CONTROL_SOCK, VIO4WD_PROTO (the .proto), VIO4WD_MAX_RELAYS.
 """
 
+import atexit
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -21,6 +23,7 @@ import zmq
 ZMQ_DIR = os.environ["VIO4WD_ZMQ_DIR"]
 MAX_RELAYS = int(os.environ["VIO4WD_MAX_RELAYS"])
 _generated = tempfile.mkdtemp(prefix="vio4wd-pb2.")
+atexit.register(shutil.rmtree, _generated, ignore_errors=True)
 subprocess.run(["protoc", "-I", os.path.dirname(os.environ["VIO4WD_PROTO"]), f"--python_out={_generated}", os.environ["VIO4WD_PROTO"]], check=True)
 sys.path.insert(0, _generated)
 import virtioforwarder_pb2 as pb  # noqa: E402
