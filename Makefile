@@ -49,6 +49,8 @@ launchers:
 		"$(CURDIR)/src/Vio4wd.Daemon/bin/$(CONFIGURATION)/net10.0/virtio-forwarder.dll" > $(OUT)/bin/virtio-forwarder
 	printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' \
 		"$(CURDIR)/src/Vio4wd.Ctl/bin/$(CONFIGURATION)/net10.0/vio4wdctl.dll" > $(OUT)/bin/vio4wdctl
+	printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' \
+		"$(CURDIR)/src/Vio4wd.CoreScheduler/bin/$(CONFIGURATION)/net10.0/vio4wd-core-scheduler.dll" > $(OUT)/bin/vio4wd-core-scheduler
 	chmod +x $(OUT)/bin/*
 
 test: build

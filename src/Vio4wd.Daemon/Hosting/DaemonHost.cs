@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Daemon.Logging;
+using Vio4wd.Logging;
 
 namespace Vio4wd.Daemon.Hosting;
 

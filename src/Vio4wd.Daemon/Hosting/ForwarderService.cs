@@ -9,6 +9,7 @@ using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Relays;
 using Vio4wd.Core.Providers.Ovsdb;
 using Vio4wd.Daemon.Logging;
+using Vio4wd.Logging;
 using Vio4wd.Daemon.PortControl;
 using Vio4wd.Ovsdb;
 using Vio4wd.Zmq;

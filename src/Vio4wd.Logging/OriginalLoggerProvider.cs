@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Vio4wd.Daemon.Logging;
+namespace Vio4wd.Logging;
 
 /// <summary>Where formatted log lines go: syslog or the console.</summary>
-internal interface ILogSink : IDisposable
+public interface ILogSink : IDisposable
 {
     void Write(int priority, string category, string message);
 }
@@ -12,7 +12,7 @@ internal interface ILogSink : IDisposable
 /// Loggers that keep the original's semantics: a message is written when its syslog priority is
 /// at or below the configured level (0-7), whatever its category.
 /// </summary>
-internal sealed class OriginalLoggerProvider(ILogSink sink, int threshold) : ILoggerProvider
+public sealed class OriginalLoggerProvider(ILogSink sink, int threshold) : ILoggerProvider
 {
     public ILogger CreateLogger(string categoryName) => new PriorityLogger(sink, threshold, ShortName(categoryName));
 

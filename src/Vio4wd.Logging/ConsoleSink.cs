@@ -1,12 +1,12 @@
 using System.Globalization;
 
-namespace Vio4wd.Daemon.Logging;
+namespace Vio4wd.Logging;
 
 /// <summary>
 /// <c>--nodaemon</c>: one line per message on stdout, flushed at once, as the original wrote it:
 /// time, origin, a level marker (<c>x ! ^ * # - ? .</c> for 0..7) and the message.
 /// </summary>
-internal sealed class ConsoleSink(TextWriter output, TimeProvider time) : ILogSink
+public sealed class ConsoleSink(TextWriter output, TimeProvider time) : ILogSink
 {
     private const string Markers = "x!^*#-?.";
     private readonly Lock _lock = new();

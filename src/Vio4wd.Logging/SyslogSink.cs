@@ -2,41 +2,48 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Vio4wd.Daemon.Logging;
+namespace Vio4wd.Logging;
 
 /// <summary>
-/// syslog as the original opened it: identity "virtio-forwarder" with the PID, facility LOCAL0,
+/// syslog as the original opened it: the program's identity with the PID, its facility,
 /// sent the way glibc's syslog(3) does (a datagram to /dev/log, which journald serves under
 /// systemd). When no syslog daemon listens, lines go to stderr rather than nowhere.
 /// </summary>
-internal sealed class SyslogSink : ILogSink
+public sealed class SyslogSink : ILogSink
 {
     public const string DefaultSocket = "/dev/log";
 
     /// <summary>Points the sink at another socket (tests, containers with a relocated /dev/log).</summary>
     public const string SocketVariable = "VIO4WD_SYSLOG_SOCKET";
 
-    private const int FacilityLocal0 = 16;
+    /// <summary>The daemon's facility, as the original's.</summary>
+    public const int FacilityLocal0 = 16;
+
+    /// <summary>The core scheduler's facility, as the original's.</summary>
+    public const int FacilityUser = 1;
+
+    private readonly int _facility;
     private readonly Lock _lock = new();
     private readonly string _identity;
     private readonly UnixDomainSocketEndPoint _endPoint;
     private readonly TimeProvider _time;
     private Socket? _socket;
 
-    public SyslogSink(string identity, string path, TimeProvider time)
+    public SyslogSink(string identity, string path, TimeProvider time, int facility = FacilityLocal0)
     {
+        _facility = facility;
         _identity = $"{identity}[{Environment.ProcessId}]";
         _endPoint = new UnixDomainSocketEndPoint(path);
         _time = time;
     }
 
-    public static SyslogSink FromEnvironment(string identity, TimeProvider time) =>
-        new(identity, Environment.GetEnvironmentVariable(SocketVariable) ?? DefaultSocket, time);
+    public static SyslogSink FromEnvironment(string identity, TimeProvider time, int facility = FacilityLocal0) =>
+        new(identity, Environment.GetEnvironmentVariable(SocketVariable) ?? DefaultSocket, time, facility);
 
     public void Write(int priority, string category, string message)
     {
         string stamp = _time.GetLocalNow().ToString("MMM dd HH:mm:ss", CultureInfo.InvariantCulture);
-        byte[] datagram = Encoding.UTF8.GetBytes($"<{(FacilityLocal0 * 8) + priority}>{stamp} {_identity}: {message}");
+        byte[] datagram = Encoding.UTF8.GetBytes($"<{(_facility * 8) + priority}>{stamp} {_identity}: {message}");
         lock (_lock)
         {
             try

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging;
 
-namespace Vio4wd.Daemon.Logging;
+namespace Vio4wd.Logging;
 
 /// <summary>
 /// The original's log levels are syslog priorities (0 EMERG .. 7 DEBUG). Logger levels map onto
 /// them; NOTICE, which the logger has no level for, is Information with the <see cref="Notice"/> event.
 /// </summary>
-internal static class SyslogPriority
+public static class SyslogPriority
 {
     public const int Critical = 2;
     public const int Error = 3;

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text;
+using Vio4wd.Dataplane.Tests.Support;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>vio4wd-core-scheduler against the real daemon's stats and core-scheduler services.</summary>
+[NonParallelizable]
+public class CoreSchedulerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static string Launcher => Path.Combine(DaemonProcess.RepoRoot, "out", "bin", "vio4wd-core-scheduler");
+
+    [Test]
+    public async Task It_reads_the_map_judges_the_balance_and_stops_on_sigterm()
+    {
+        using var dir = new TempDirectory();
+        string prefix = $"vio4wd-daemon-sched-{Environment.ProcessId}";
+        string run = dir.File("run");
+        try
+        {
+            using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.File("sockets"), "-P", "net_null0=0",
+                $"--zmq-core-sched-ep=ipc://{run}/core_sched", $"--zmq-stats-ep=ipc://{run}/stats",
+                "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
+            await daemon.WaitForOutputAsync("Forwarding", Patience);
+            await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("sockets/virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+            (int code, string output) = await RunSchedulerAsync(
+                "Worker cores still sufficiently balanced.", "--console", "--poll-interval", "0.5", "--stats-ep", $"ipc://{run}/stats", "--sched-ep", $"ipc://{run}/core_sched");
+            Assert.Multiple(() =>
+            {
+                Assert.That(code, Is.Zero, output);
+                Assert.That(output, Does.Contain("Worker cores affinities:\n========\n== 01 ==   \n00    00   \n========"), "relay 0's two directions on worker 1");
+            });
+        }
+        finally
+        {
+            DpdkRuntime.Remove(prefix);
+        }
+    }
+
+    [Test]
+    public async Task Without_a_daemon_it_says_so_and_keeps_trying_until_stopped()
+    {
+        (int code, string output) = await RunSchedulerAsync("No response from core scheduler server. Reconnecting...",
+            "--console", "--poll-interval", "0.2", "--stats-ep", "ipc:///tmp/vio4wd-no-daemon/stats", "--sched-ep", "ipc:///tmp/vio4wd-no-daemon/core_sched");
+        Assert.That(code, Is.Zero, output);
+    }
+
+    // Runs the scheduler until it prints what is awaited, then stops it with SIGTERM.
+    private static async Task<(int Code, string Output)> RunSchedulerAsync(string awaited, params string[] args)
+    {
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = new ProcessStartInfo(Launcher, args) { RedirectStandardOutput = true, RedirectStandardError = true } };
+        process.StartInfo.Environment["DOTNET_EnableDiagnostics"] = "0";
+        process.OutputDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (true)
+            {
+                lock (output)
+                {
+                    if (output.ToString().Contains(awaited, StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                }
+
+                Assert.That(DateTime.UtcNow < deadline && !process.HasExited, Is.True, $"the scheduler did not print '{awaited}':\n{output}");
+                await Task.Delay(50);
+            }
+
+            using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(Patience);
+            await process.WaitForExitAsync(timeout.Token);
+            lock (output)
+            {
+                return (process.ExitCode, output.ToString());
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+}
