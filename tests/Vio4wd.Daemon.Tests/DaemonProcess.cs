@@ -125,6 +125,9 @@ internal sealed class DaemonProcess : IDisposable
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
+
+            // A killed daemon cannot remove its control socket; the next test would find it.
+            File.Delete(ControlSocket);
         }
 
         _process.Dispose();
