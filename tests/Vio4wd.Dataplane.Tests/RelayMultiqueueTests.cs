@@ -58,6 +58,7 @@ public class RelayMultiqueueTests
                 () => Dataplane.GetRelayAsync(Relay),
                 s => s.VmToVfStats.TxPackets >= Queues * PerQueue && s.VfToVmStats.TxPackets >= FromVf,
                 Patience, "traffic on every queue", () => vm.Output);
+            await vm.WaitForPortTxAsync(1, FromVf, Patience);
             await vm.QuitAsync();
             await Dataplane.DetachDeviceAsync(Relay);
 

@@ -119,6 +119,8 @@ public class RelayTrafficTests
                 await Dataplane.AttachDeviceAsync(relay, DeviceAttachment.Of(
                     $"net_pcap_vf{relay},rx_pcap={dir.File("vf_in.pcap")},tx_pcap={dir.File("vf_out.pcap")}"));
                 afterVfToVm = await WhileTrafficAsync(relay, s => s.VfToVmStats.TxPackets >= expected, $"{count} frames VF to VM", receiver, duringTraffic);
+                // In the guest's rings is not yet in its pcap: let the stand-in pass them all on before it quits.
+                await receiver.WaitForPortTxAsync(1, count, TimeSpan.FromSeconds(60));
                 await receiver.QuitAsync();
             }
 

@@ -103,6 +103,40 @@ public sealed class Testpmd : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until a port has sent at least <paramref name="count"/> frames (its NIC statistics),
+    /// e.g. until the VM stand-in has passed everything the relay put in its rings to its pcap port.
+    /// </summary>
+    public async Task WaitForPortTxAsync(int port, long count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long sent = -1;
+        while (true)
+        {
+            int mark = Output.Length;
+            await SendAsync($"show port stats {port}");
+            var answered = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            System.Text.RegularExpressions.Match match;
+            while (!(match = System.Text.RegularExpressions.Regex.Match(Output[mark..], $@"NIC statistics for port {port}\s+#+\s+RX-packets:.*?TX-packets:\s*(\d+)", System.Text.RegularExpressions.RegexOptions.Singleline)).Success
+                && DateTime.UtcNow < answered)
+            {
+                await Task.Delay(10);
+            }
+
+            if (match.Success && (sent = long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) >= count)
+            {
+                return;
+            }
+
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"testpmd {Prefix} port {port} sent {sent} frames, not {count}:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public async Task SendAsync(string command)
     {
         await _process.StandardInput.WriteLineAsync(command);
