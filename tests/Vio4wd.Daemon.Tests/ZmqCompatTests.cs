@@ -87,6 +87,7 @@ public class ZmqCompatTests
             Environment =
             {
                 ["VIO4WD_ZMQ_DIR"] = zmqDir,
+                ["PYTHONDONTWRITEBYTECODE"] = "1", // no __pycache__ left in the source tree
                 ["VIO4WD_MAX_RELAYS"] = maxRelays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["VIO4WD_CTL"] = DaemonProcess.CtlLauncher,
                 ["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket,

@@ -7,46 +7,21 @@ names PCI devices only and this machine has none.
 Environment: VIO4WD_ZMQ_DIR, VIO4WD_SOCKET_DIR, VIO4WD_PROTO, VIO4WD_MAX_RELAYS, VIO4WD_TESTPMD_PREFIX.
 """
 
-import atexit
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
-import zmq
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vio4wd_zmq import MAX_RELAYS, ZMQ_DIR, exchange, pb  # noqa: E402
 
-ZMQ_DIR = os.environ["VIO4WD_ZMQ_DIR"]
 SOCKET_DIR = os.environ["VIO4WD_SOCKET_DIR"]
-MAX_RELAYS = int(os.environ["VIO4WD_MAX_RELAYS"])
-_generated = tempfile.mkdtemp(prefix="vio4wd-pb2.")
-atexit.register(shutil.rmtree, _generated, ignore_errors=True)
-subprocess.run(["protoc", "-I", os.path.dirname(os.environ["VIO4WD_PROTO"]), f"--python_out={_generated}", os.environ["VIO4WD_PROTO"]], check=True)
-sys.path.insert(0, _generated)
-import virtioforwarder_pb2 as pb  # noqa: E402
 
 OK, ERROR = pb.PortControlResponse.OK, pb.PortControlResponse.ERROR
 Op = pb.PortControlRequest
 
-
-def exchange(name, payload, response_type, frames=None):
-    socket = zmq.Context.instance().socket(zmq.REQ)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.setsockopt(zmq.RCVTIMEO, 15000)
-    socket.connect(f"ipc://{ZMQ_DIR}/{name}")
-    try:
-        if frames is not None:
-            socket.send_multipart(frames)
-        else:
-            socket.send(payload if isinstance(payload, bytes) else payload.SerializeToString())
-        response = response_type()
-        response.ParseFromString(socket.recv())
-        return response
-    finally:
-        socket.close()
 
 
 def pci(text):

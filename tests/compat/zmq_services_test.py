@@ -9,47 +9,19 @@ Environment: VIO4WD_ZMQ_DIR (where the ipc:// sockets are), VIO4WD_CTL (vio4wdct
 VIO4WD_CONTROL_SOCK, VIO4WD_PROTO (the .proto), VIO4WD_MAX_RELAYS.
 """
 
-import atexit
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import unittest
 
-import zmq
-
-ZMQ_DIR = os.environ["VIO4WD_ZMQ_DIR"]
-MAX_RELAYS = int(os.environ["VIO4WD_MAX_RELAYS"])
-_generated = tempfile.mkdtemp(prefix="vio4wd-pb2.")
-atexit.register(shutil.rmtree, _generated, ignore_errors=True)
-subprocess.run(["protoc", "-I", os.path.dirname(os.environ["VIO4WD_PROTO"]), f"--python_out={_generated}", os.environ["VIO4WD_PROTO"]], check=True)
-sys.path.insert(0, _generated)
-import virtioforwarder_pb2 as pb  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vio4wd_zmq import MAX_RELAYS, ZMQ_DIR, exchange, pb  # noqa: E402
 
 
-def endpoint(name):
-    return f"ipc://{ZMQ_DIR}/{name}"
 
-
-def request(name, payload, response_type, frames=None, timeout_ms=3000):
-    """One REQ/REP exchange, as the original's scripts do it (LINGER 0, RCVTIMEO)."""
-    context = zmq.Context.instance()
-    socket = context.socket(zmq.REQ)
-    socket.setsockopt(zmq.LINGER, 0)
-    socket.setsockopt(zmq.RCVTIMEO, timeout_ms)
-    socket.connect(endpoint(name))
-    try:
-        if frames is not None:
-            socket.send_multipart(frames)
-        else:
-            socket.send(payload if isinstance(payload, bytes) else payload.SerializeToString())
-        response = response_type()
-        response.ParseFromString(socket.recv())
-        return response
-    finally:
-        socket.close()
+def request(name, payload, response_type, frames=None):
+    return exchange(name, payload, response_type, frames=frames, timeout_ms=3000)
 
 
 def flat(response, suppress_zero=False):
