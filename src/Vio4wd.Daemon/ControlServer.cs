@@ -1,8 +1,8 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using StreamJsonRpc;
 using Vio4wd.Core.ControlApi;
+using Vio4wd.Core.Model;
 using Vio4wd.Daemon.Logging;
 
 namespace Vio4wd.Daemon;
@@ -11,7 +11,7 @@ namespace Vio4wd.Daemon;
 /// Serves <see cref="IControlApi"/> as JSON-RPC on a unix socket: mode 0660 with the configured
 /// owner and group, so only they can use it; nothing listens on TCP.
 /// </summary>
-internal sealed partial class ControlServer : IDisposable
+internal sealed class ControlServer : IDisposable
 {
     private readonly Socket _listener;
     private readonly string _path;
@@ -29,9 +29,7 @@ internal sealed partial class ControlServer : IDisposable
     }
 
     /// <summary>Binds the socket (replacing a stale one: the PID lock says no other daemon owns it).</summary>
-    /// <param name="uid">Owner, or null to keep the daemon's.</param>
-    /// <param name="gid">Group, or null to keep the daemon's.</param>
-    public static ControlServer Listen(string path, int? uid, int? gid, IControlApi api, TestHooks? hooks, ILogger logger)
+    public static ControlServer Listen(string path, SocketPermissions permissions, IControlApi api, TestHooks? hooks, ILogger logger)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.Delete(path);
@@ -39,12 +37,7 @@ internal sealed partial class ControlServer : IDisposable
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            if ((uid is not null || gid is not null) && Chown(path, uid ?? -1, gid ?? -1) != 0)
-            {
-                throw new IOException($"cannot give the control socket {path} to {uid}:{gid}: {Marshal.GetLastPInvokeErrorMessage()}");
-            }
-
+            permissions.Apply(path);
             listener.Listen(16);
         }
         catch
@@ -99,7 +92,4 @@ internal sealed partial class ControlServer : IDisposable
             _logger.ControlClientGone(e.Message);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Chown(string path, int owner, int group);
 }

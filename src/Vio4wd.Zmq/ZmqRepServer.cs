@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Vio4wd.Core.Model;
 using Vio4wd.Zmq.Native;
 
 namespace Vio4wd.Zmq;
@@ -40,7 +40,7 @@ public sealed partial class ZmqRepServer : IDisposable
 
     /// <summary>Binds the endpoint (an ipc:// socket gets its directory, mode 0660, owner and group) and starts serving.</summary>
     /// <param name="maxMessageBytes">libzmq drops a peer that sends more: keep it well above any valid request, so bad ones get an answer.</param>
-    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, IpcPermissions permissions, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, SocketPermissions permissions, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(permissions);
@@ -188,20 +188,4 @@ public sealed partial class ZmqRepServer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ZMQ {Service}: the answer could not be sent: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string service, string error);
-}
-
-/// <summary>Mode, owner and group for ipc:// socket files (0660 by default: owner and group only).</summary>
-public sealed partial record IpcPermissions(int? Uid, int? Gid)
-{
-    public void Apply(string path)
-    {
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-        if ((Uid is not null || Gid is not null) && Chown(path, Uid ?? -1, Gid ?? -1) != 0)
-        {
-            throw new ZmqException($"cannot give {path} to {Uid}:{Gid}: {Marshal.GetLastPInvokeErrorMessage()}");
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Chown(string path, int owner, int group);
 }

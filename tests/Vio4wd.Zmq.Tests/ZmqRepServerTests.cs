@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Vio4wd.Core.Model;
 using Vio4wd.Dataplane.Tests.Support;
 using Vio4wd.Zmq.Tests.Support;
 
@@ -7,8 +8,8 @@ namespace Vio4wd.Zmq.Tests;
 
 public class ZmqRepServerTests
 {
-    private static ZmqRepServer Start(string endpoint, Func<ZmqRequest, Task<byte[]>> handler, IpcPermissions? permissions = null, ZmqSecurity? security = null) =>
-        ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), permissions ?? new IpcPermissions(null, null), security ?? ZmqSecurity.IpcOnly, 4 * 1024 * 1024, handler, NullLogger.Instance);
+    private static ZmqRepServer Start(string endpoint, Func<ZmqRequest, Task<byte[]>> handler, SocketPermissions? permissions = null, ZmqSecurity? security = null) =>
+        ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), permissions ?? new SocketPermissions(null, null), security ?? ZmqSecurity.IpcOnly, 4 * 1024 * 1024, handler, NullLogger.Instance);
 
     private static Task<byte[]> Echo(ZmqRequest r) => Task.FromResult(r.Bytes);
 
@@ -56,7 +57,7 @@ public class ZmqRepServerTests
     {
         using var dir = new TempDirectory();
         string endpoint = $"ipc://{dir.File("run/virtio-forwarder/stats")}";
-        using (ZmqRepServer server = Start(endpoint, r => Task.FromResult(Encoding.ASCII.GetBytes($"{r.Frames}:{Encoding.ASCII.GetString(r.Bytes)}")), new IpcPermissions(null, 1)))
+        using (ZmqRepServer server = Start(endpoint, r => Task.FromResult(Encoding.ASCII.GetBytes($"{r.Frames}:{Encoding.ASCII.GetString(r.Bytes)}")), new SocketPermissions(null, 1)))
         {
             byte[]? one = await PyZmq.RequestAsync(endpoint, Encoding.ASCII.GetBytes("hello"));
             byte[]? two = await PyZmq.RequestAsync(endpoint, Encoding.ASCII.GetBytes("ab"), Encoding.ASCII.GetBytes("cd"));

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Hosting;
 using Vio4wd.Core.Configuration;
+using Vio4wd.Core.Model;
 using Vio4wd.Core.ControlApi;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Providers;
@@ -155,7 +156,7 @@ internal sealed class ForwarderService(
         ControlServer control;
         try
         {
-            control = ControlServer.Listen(options.ControlSocket, controlUid, controlGid, api, TestHooks.IfEnabled(dataplane), logger);
+            control = ControlServer.Listen(options.ControlSocket, new SocketPermissions(controlUid, controlGid), api, TestHooks.IfEnabled(dataplane), logger);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
@@ -164,7 +165,7 @@ internal sealed class ForwarderService(
 
         Own(control);
         _running.Add(control.ServeAsync(_stopping.Token));
-        StartZmqServices(dataplane, statuses, new IpcPermissions(controlUid, controlGid));
+        StartZmqServices(dataplane, statuses, new SocketPermissions(controlUid, controlGid));
         Own(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
@@ -174,7 +175,7 @@ internal sealed class ForwarderService(
 
     // The original's services, each on its endpoint when configured; ipc:// sockets get the
     // control socket's owner and group.
-    private void StartZmqServices(IDataplane dataplane, RelayStatusStore statuses, IpcPermissions permissions)
+    private void StartZmqServices(IDataplane dataplane, RelayStatusStore statuses, SocketPermissions permissions)
     {
         ZmqSecurity security = ZmqSecurityOf(options);
         var services = new List<(string Name, string? Endpoint, int MaxRequest, Func<ZmqRequest, Task<byte[]>> Handle)>
@@ -286,26 +287,18 @@ internal sealed class ForwarderService(
 
     private static DataplaneOptions DataplaneOptionsOf(VirtioForwarderOptions options)
     {
-        int? uid = HostInspector.UserId(options.SocketOwner, out string? userError);
-        int? gid = HostInspector.GroupId(options.SocketGroup, out string? groupError);
-        if ((userError ?? groupError) is { } error)
-        {
-            throw new StartupException(1, error);
-        }
-
+        (int? uid, int? gid) = Accounts(options.SocketOwner, options.SocketGroup, string.Empty);
         return new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, uid, gid);
     }
 
-    private static (int? Uid, int? Gid) ControlAccount(VirtioForwarderOptions options)
-    {
-        int? uid = HostInspector.UserId(options.ControlOwner, out string? userError);
-        int? gid = HostInspector.GroupId(options.ControlGroup, out string? groupError);
-        if ((userError ?? groupError) is { } error)
-        {
-            throw new StartupException(1, $"control {error}");
-        }
+    private static (int? Uid, int? Gid) ControlAccount(VirtioForwarderOptions options) =>
+        Accounts(options.ControlOwner, options.ControlGroup, "control ");
 
-        return (uid, gid);
+    private static (int? Uid, int? Gid) Accounts(SocketAccount owner, SocketAccount group, string what)
+    {
+        int? uid = HostInspector.UserId(owner, out string? userError);
+        int? gid = HostInspector.GroupId(group, out string? groupError);
+        return (userError ?? groupError) is { } error ? throw new StartupException(1, what + error) : (uid, gid);
     }
 
     private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable
