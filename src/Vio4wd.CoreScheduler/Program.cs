@@ -5,7 +5,8 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Logging;
 using Vio4wd.Zmq;
-using Vio4wd.Zmq.Protocol;
+using Vio4wd.Contracts.Protocol;
+using Vio4wd.Contracts;
 
 namespace Vio4wd.CoreScheduler;
 
@@ -22,8 +23,8 @@ public static partial class Vio4wdCoreScheduler
 
     public static Task<int> Main(string[] args)
     {
-        var stats = new Option<string>("--stats-ep") { Description = "The daemon's stats endpoint", DefaultValueFactory = _ => "ipc:///var/run/virtio-forwarder/stats" };
-        var sched = new Option<string>("--sched-ep") { Description = "The daemon's core-scheduler endpoint", DefaultValueFactory = _ => "ipc:///var/run/virtio-forwarder/core_sched" };
+        var stats = new Option<string>("--stats-ep") { Description = "The daemon's stats endpoint", DefaultValueFactory = _ => DefaultEndpoints.ZmqStats };
+        var sched = new Option<string>("--sched-ep") { Description = "The daemon's core-scheduler endpoint", DefaultValueFactory = _ => DefaultEndpoints.ZmqCoreSched };
         var poll = new Option<double>("--poll-interval") { Description = "Seconds between rebalancing rounds (default 5.0)", DefaultValueFactory = _ => 5.0 };
         var level = new Option<int>("--loglevel") { Description = "Log threshold 0-7 (default 7)", DefaultValueFactory = _ => 7 };
         var sensitivity = new Option<double>("--sensitivity") { Description = "How much better a plan must be to be applied; smaller is more sensitive (default 0.25)", DefaultValueFactory = _ => 0.25 };

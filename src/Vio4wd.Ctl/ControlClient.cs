@@ -1,13 +1,14 @@
 using System.Net.Sockets;
 using StreamJsonRpc;
-using Vio4wd.Core.ControlApi;
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Contracts;
 
 namespace Vio4wd.Ctl;
 
 /// <summary>A connection to the daemon's control socket.</summary>
 internal sealed class ControlClient : IDisposable
 {
-    public const string DefaultSocket = "/run/virtio-forwarder/control.sock";
+    public const string DefaultSocket = DefaultEndpoints.ControlSocket;
     public const string SocketVariable = "VIO4WD_CONTROL_SOCK";
 
     private readonly JsonRpc _rpc;

@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Google.Protobuf;
-using Vio4wd.Core.Configuration;
-using Vio4wd.Core.Model;
+using Vio4wd.Contracts;
 using Vio4wd.Zmq;
-using Vio4wd.Zmq.Protocol;
-using Op = Vio4wd.Zmq.Protocol.PortControlRequest.Types.Op;
+using Vio4wd.Contracts.Protocol;
+using Op = Vio4wd.Contracts.Protocol.PortControlRequest.Types.Op;
 
 namespace Vio4wd.Ctl;
 
@@ -32,7 +31,7 @@ internal static class PortCommand
         var endpoint = new Option<string>("--zmq-ep", "--zmq_ep")
         {
             Description = "Port control endpoint",
-            DefaultValueFactory = _ => VirtioForwarderOptions.DefaultZmqPortControlEndpoint,
+            DefaultValueFactory = _ => DefaultEndpoints.ZmqPortControl,
         };
         var command = new Command("port", "Port control over ZeroMQ, as virtioforwarder_port_control.py") { op, virtioId, pciAddr, name, mode, vhostPath, conditional, endpoint };
         command.SetAction(async (result, ct) =>

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using StreamJsonRpc;
-using Vio4wd.Core.ControlApi;
-using Vio4wd.Core.Relays;
-using Vio4wd.Core.Stats;
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Contracts;
+using Vio4wd.Contracts.Stats;
 using Vio4wd.Ctl.Output;
 
 namespace Vio4wd.Ctl;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Vio4wd.Core.ControlApi;
+using Vio4wd.Contracts.ControlApi;
 
 namespace Vio4wd.Ctl;
 

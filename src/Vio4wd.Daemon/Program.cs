@@ -2,6 +2,7 @@ using Vio4wd.Core.Configuration;
 using Vio4wd.Daemon;
 using Vio4wd.Daemon.Hosting;
 using Vio4wd.Dataplane;
+using Vio4wd.Core.Dataplane;
 
 return await VirtioForwarder.MainAsync(args).ConfigureAwait(false);
 

@@ -1,5 +1,5 @@
 using StreamJsonRpc;
-using Vio4wd.Dataplane;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Daemon;
 
@@ -15,18 +15,18 @@ internal sealed class TestHooks(IDataplane dataplane)
     public const string PciAliasVariable = "VIO4WD_TEST_PCI_ALIASES";
 
     /// <summary>With test hooks on, VIO4WD_TEST_PCI_ALIASES="0000:00:01.0=net_null5;..." maps those addresses to devices.</summary>
-    public static Func<Core.Model.PciAddress, string>? PciAliases()
+    public static Func<Contracts.PciAddress, string>? PciAliases()
     {
         if (Environment.GetEnvironmentVariable(EnableVariable) != "1" || Environment.GetEnvironmentVariable(PciAliasVariable) is not { } text)
         {
             return null;
         }
 
-        var aliases = new Dictionary<Core.Model.PciAddress, string>();
+        var aliases = new Dictionary<Contracts.PciAddress, string>();
         foreach (string pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             string[] parts = pair.Split('=', 2);
-            if (parts.Length == 2 && Core.Model.PciAddress.TryParse(parts[0], out Core.Model.PciAddress pci))
+            if (parts.Length == 2 && Contracts.PciAddress.TryParse(parts[0], out Contracts.PciAddress pci))
             {
                 aliases[pci] = parts[1];
             }
@@ -36,9 +36,9 @@ internal sealed class TestHooks(IDataplane dataplane)
     }
 
     /// <summary>With test hooks on, VIO4WD_TEST_SYSFS_ROOT points netdev resolution at a fake sysfs tree.</summary>
-    public static Core.Providers.NetdevResolver? NetdevResolver() =>
+    public static Sources.Netdev.NetdevResolver? NetdevResolver() =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root
-            ? new Core.Providers.NetdevResolver(root, _ => null)
+            ? new Sources.Netdev.NetdevResolver(root, _ => null)
             : null;
 
     public static TestHooks? IfEnabled(IDataplane dataplane) =>

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using Vio4wd.Dataplane.Native;
 
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane;
 
 /// <summary>

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane.Native;
 
 namespace Vio4wd.Dataplane;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Vio4wd.Core.Model;
 using Vio4wd.Zmq.Native;
 
 namespace Vio4wd.Zmq;
@@ -38,12 +37,12 @@ public sealed partial class ZmqRepServer : IDisposable
 
     public ZmqEndpoint Endpoint { get; }
 
-    /// <summary>Binds the endpoint (an ipc:// socket gets its directory, mode 0660, owner and group) and starts serving.</summary>
+    /// <summary>Binds the endpoint (an ipc:// socket gets its directory, then <paramref name="secureSocketFile"/> sets its mode and owner) and starts serving.</summary>
     /// <param name="maxMessageBytes">libzmq drops a peer that sends more: keep it well above any valid request, so bad ones get an answer.</param>
-    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, SocketPermissions permissions, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, Action<string> secureSocketFile, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        ArgumentNullException.ThrowIfNull(permissions);
+        ArgumentNullException.ThrowIfNull(secureSocketFile);
         ArgumentNullException.ThrowIfNull(security);
         if (endpoint.IpcPath is { } path)
         {
@@ -65,10 +64,9 @@ public sealed partial class ZmqRepServer : IDisposable
                 throw new ZmqException($"{name}: cannot bind {endpoint}: {LibZmq.LastError()}");
             }
 
-
             if (endpoint.IpcPath is { } socketFile)
             {
-                permissions.Apply(socketFile);
+                secureSocketFile(socketFile);
             }
         }
         catch

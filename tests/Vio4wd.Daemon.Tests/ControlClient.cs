@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using StreamJsonRpc;
+using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
 
 namespace Vio4wd.Daemon.Tests;

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
 using Vio4wd.Dataplane.Tests.Support;
 using Vio4wd.Ovsdb.Tests.Support;

@@ -91,7 +91,7 @@ public class ZmqCompatTests
                 ["VIO4WD_MAX_RELAYS"] = maxRelays.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["VIO4WD_CTL"] = DaemonProcess.CtlLauncher,
                 ["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket,
-                ["VIO4WD_PROTO"] = Path.Combine(DaemonProcess.RepoRoot, "src", "Vio4wd.Zmq", "Protocol", "virtioforwarder.proto"),
+                ["VIO4WD_PROTO"] = Path.Combine(DaemonProcess.RepoRoot, "src", "Vio4wd.Contracts", "Protocol", "virtioforwarder.proto"),
             },
         };
         foreach ((string name, string value) in environment)

@@ -1,4 +1,5 @@
 using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Dataplane.Tests;
 

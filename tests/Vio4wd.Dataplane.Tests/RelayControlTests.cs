@@ -1,4 +1,4 @@
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane.Tests.Support;
 
 namespace Vio4wd.Dataplane.Tests;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane.Tests.Support;
 
 namespace Vio4wd.Dataplane.Tests;

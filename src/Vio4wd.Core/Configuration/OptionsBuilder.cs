@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
 namespace Vio4wd.Core.Configuration;
@@ -67,7 +68,7 @@ public sealed class OptionsBuilder
             StaticVfs = StaticVfs(),
             CpuPins = CpuPins(workers),
             ExtraEalArguments = EalArguments(),
-            ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? "/run/virtio-forwarder/control.sock",
+            ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? DefaultEndpoints.ControlSocket,
             ControlOwner = Account(SettingKey.ControlOwner, "user") ?? SocketAccount.InheritFromProcess,
             ControlGroup = Account(SettingKey.ControlGroup, "group") ?? SocketAccount.InheritFromProcess,
             BindVfioPci = BindVfioPci(),

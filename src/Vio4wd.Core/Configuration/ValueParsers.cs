@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
 namespace Vio4wd.Core.Configuration;

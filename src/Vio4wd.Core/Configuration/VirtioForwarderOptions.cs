@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
 namespace Vio4wd.Core.Configuration;
@@ -50,10 +51,10 @@ public sealed record CoreSchedulerOptions
 /// </summary>
 public sealed record VirtioForwarderOptions
 {
-    public const string DefaultZmqConfigEndpoint = "ipc:///var/run/virtio-forwarder/config";
-    public const string DefaultZmqPortControlEndpoint = "ipc:///var/run/virtio-forwarder/port_control";
-    public const string DefaultZmqStatsEndpoint = "ipc:///var/run/virtio-forwarder/stats";
-    public const string DefaultZmqCoreSchedEndpoint = "ipc:///var/run/virtio-forwarder/core_sched";
+    public const string DefaultZmqConfigEndpoint = DefaultEndpoints.ZmqConfig;
+    public const string DefaultZmqPortControlEndpoint = DefaultEndpoints.ZmqPortControl;
+    public const string DefaultZmqStatsEndpoint = DefaultEndpoints.ZmqStats;
+    public const string DefaultZmqCoreSchedEndpoint = DefaultEndpoints.ZmqCoreSched;
     public const string DefaultIpcCommandFile = "/tmp/vio_cmd";
     public const string DefaultOvsdbSocket = "/usr/local/var/run/openvswitch/db.sock";
     public const string DefaultVfioVfToken = "14d63f20-8445-11ea-8900-1f9ce7d5650d";
@@ -131,7 +132,7 @@ public sealed record VirtioForwarderOptions
     public IReadOnlyList<string> ExtraEalArguments { get; init; } = [];
 
     /// <summary>The control API's unix socket (vio4wd addition).</summary>
-    public string ControlSocket { get; init; } = "/run/virtio-forwarder/control.sock";
+    public string ControlSocket { get; init; } = DefaultEndpoints.ControlSocket;
 
     /// <summary>Owner of the control socket; the daemon's own by default.</summary>
     public SocketAccount ControlOwner { get; init; } = SocketAccount.InheritFromProcess;

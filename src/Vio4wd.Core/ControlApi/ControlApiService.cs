@@ -1,8 +1,10 @@
 using Vio4wd.Core.Reconciliation;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
+using Vio4wd.Contracts.Stats;
 using Vio4wd.Core.Stats;
-using Vio4wd.Dataplane;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
+using Vio4wd.Contracts.ControlApi;
 
 namespace Vio4wd.Core.ControlApi;
 
@@ -28,7 +30,7 @@ public sealed class ControlApiService(
     {
         // One look at the dataplane for all relays; a relay it does not list has nothing live.
         Dictionary<int, RelayState> live = (await dataplane.ListRelaysAsync().ConfigureAwait(false)).ToDictionary(r => r.Id);
-        return [.. statuses.All().Select(status => RelayView.Of(status with { Live = live.GetValueOrDefault(status.Id) }))];
+        return [.. statuses.All().Select(status => RelayViews.Of(status with { Live = live.GetValueOrDefault(status.Id) }))];
     }
 
     public async Task<IReadOnlyList<RelayStatsSample>> StatsAsync(int delayMs, bool includeInactive)
@@ -66,7 +68,7 @@ public sealed class ControlApiService(
             ?? throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
                 + (statuses.Get(relay)?.LastError is { } error ? $": {error}" : string.Empty));
         RelayState live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
-        return RelayView.Of(status with { Live = live });
+        return RelayViews.Of(status with { Live = live });
     }
 
     public Task<IReadOnlyList<RejectedRequest>> RejectedAsync() => Task.FromResult(rejected.All());

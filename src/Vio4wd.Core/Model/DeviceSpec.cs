@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Vio4wd.Contracts;
 
 namespace Vio4wd.Core.Model;
 

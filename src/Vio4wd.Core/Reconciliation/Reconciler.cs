@@ -1,7 +1,7 @@
 using System.Threading.RateLimiting;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
-using Vio4wd.Dataplane;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Reconciliation;
 

@@ -1,8 +1,6 @@
-namespace Vio4wd.Core.Relays;
+using Vio4wd.Contracts.ControlApi;
 
-/// <summary>Something a source asked for that cannot become a relay, and why.</summary>
-/// <param name="Subject">What the operator knows it by, e.g. "interface eth100".</param>
-public sealed record RejectedRequest(string Source, string Subject, string Reason);
+namespace Vio4wd.Core.Relays;
 
 /// <summary>
 /// The requests each provider had to refuse (a bad OVSDB row, a static VF out of range), so

@@ -1,4 +1,4 @@
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Relays;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Vio4wd.Core.ControlApi;
+using Vio4wd.Contracts.ControlApi;
 
 namespace Vio4wd.Ctl.Output;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Vio4wd.Core.Stats;
+using Vio4wd.Contracts.Stats;
 
 namespace Vio4wd.Ctl.Output;
 

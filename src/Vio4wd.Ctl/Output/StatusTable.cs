@@ -1,6 +1,6 @@
 using System.Globalization;
-using Vio4wd.Core.ControlApi;
-using Vio4wd.Core.Relays;
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Contracts;
 
 namespace Vio4wd.Ctl.Output;
 

@@ -2,21 +2,25 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Hosting;
 using Vio4wd.Core.Configuration;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
+using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
 using Vio4wd.Core.Dataplane;
-using Vio4wd.Core.Providers;
+using Vio4wd.Sources.Netdev;
+using Vio4wd.Sources.Files;
+using Vio4wd.Sources.Config;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Relays;
-using Vio4wd.Core.Providers.Ovsdb;
+using Vio4wd.Sources.Ovsdb;
 using Vio4wd.Daemon.Logging;
 using Vio4wd.Logging;
-using Vio4wd.Daemon.PortControl;
 using Vio4wd.Ovsdb;
 using Vio4wd.Zmq;
-using Vio4wd.Zmq.Services;
+using Vio4wd.Api.Zmq;
+using Vio4wd.Sources.Zmq;
 using Vio4wd.Dataplane;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Api.Control;
 
 namespace Vio4wd.Daemon.Hosting;
 
@@ -196,7 +200,7 @@ internal sealed class ForwarderService(
             try
             {
                 // Far above a valid request, so oversized ones reach the service and get its error answer.
-                Own(ZmqRepServer.Start(name, new ZmqEndpoint(endpoint), permissions, security, Math.Max(maxRequest, 1) * 4096L, handle, logger));
+                Own(ZmqRepServer.Start(name, new ZmqEndpoint(endpoint), permissions.Apply, security, Math.Max(maxRequest, 1) * 4096L, handle, logger));
             }
             catch (Exception e) when (e is ZmqException or IOException or UnauthorizedAccessException)
             {

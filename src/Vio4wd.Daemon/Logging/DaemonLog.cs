@@ -26,27 +26,6 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Error, Message = "SIGHUP: configuration not reloaded: {Error}")]
     public static partial void ReloadRefused(this ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Control API on {Path}")]
-    public static partial void ControlListening(this ILogger logger, string path);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Control API client went away: {Reason}")]
-    public static partial void ControlClientGone(this ILogger logger, string reason);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "{Error}")]
     public static partial void StartFailed(this ILogger logger, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: {Problem}")]
-    public static partial void OvsdbRowRefused(this ILogger logger, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB: could not record relay states in the Interface rows: {Error}")]
-    public static partial void OvsdbWriteBackFailed(this ILogger logger, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "File monitor: watching {Path} for add_port/del_port commands")]
-    public static partial void FileMonitorWatching(this ILogger logger, string path);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "File monitor: {Path}: refused: {Problem}")]
-    public static partial void FileCommandRefused(this ILogger logger, string path, string problem);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "File monitor: {Path}: {Command}")]
-    public static partial void FileCommandApplied(this ILogger logger, string path, string command);
 }

@@ -1,3 +1,5 @@
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane.Native;
 
 /// <summary>The errno values the binding raises itself.</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane.Native;
 
 /// <summary>The C ABI of libvio4wd (interop/include/vio4wd.h).</summary>

@@ -1,3 +1,5 @@
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane.Native;
 
 /// <summary>Turns the C convention (0 or a negative errno, plus a per-thread error text) into exceptions.</summary>

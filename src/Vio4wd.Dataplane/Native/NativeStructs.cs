@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 
+using Vio4wd.Core.Dataplane;
+
 namespace Vio4wd.Dataplane.Native;
 
 // Mirrors of the structs in interop/include/vio4wd.h; field order and sizes must match.

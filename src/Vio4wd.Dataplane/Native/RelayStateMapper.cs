@@ -1,5 +1,5 @@
 using System.Text;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Dataplane.Native;
 

@@ -1,4 +1,5 @@
 using Vio4wd.Core.Configuration;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
 namespace Vio4wd.Core.Tests.Configuration;

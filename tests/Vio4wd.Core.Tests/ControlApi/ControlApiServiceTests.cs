@@ -1,5 +1,8 @@
+using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
+using Vio4wd.Contracts.Stats;
 using Vio4wd.Core.Stats;
 using Vio4wd.Core.Tests.Reconciliation;
 using static Vio4wd.Core.Tests.Reconciliation.Harness;

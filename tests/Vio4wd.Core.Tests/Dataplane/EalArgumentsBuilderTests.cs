@@ -1,5 +1,6 @@
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
 namespace Vio4wd.Core.Tests.Dataplane;

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
-using Vio4wd.Dataplane;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Tests.Reconciliation;
 

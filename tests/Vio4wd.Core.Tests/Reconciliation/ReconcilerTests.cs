@@ -1,6 +1,7 @@
 using Vio4wd.Core.Reconciliation;
+using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 using static Vio4wd.Core.Tests.Reconciliation.Harness;
 

@@ -1,5 +1,6 @@
+using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Tests.Relays;
 

@@ -1,5 +1,6 @@
+using Vio4wd.Contracts.Stats;
 using Vio4wd.Core.Stats;
-using Vio4wd.Dataplane.Model;
+using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Tests.Stats;
 
@@ -20,7 +21,7 @@ public class FlatStatsFormatterTests
     [Test]
     public void An_active_relay_prints_every_field_in_the_original_scripts_order_with_cpu_elements()
     {
-        RelayStatsSample sample = RelayStatsSample.Between(Relay(true, true, 1000), Relay(true, true, 3000), TimeSpan.FromMilliseconds(200));
+        RelayStatsSample sample = StatsSampler.Between(Relay(true, true, 1000), Relay(true, true, 3000), TimeSpan.FromMilliseconds(200));
         string[] lines = FlatStatsFormatter.Format([sample], suppressZero: false).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Is.EqualTo(new[]
         {
@@ -61,7 +62,7 @@ public class FlatStatsFormatterTests
     [Test]
     public void Without_a_VM_the_VM_side_has_no_counters_no_cpu_and_zero_rates_and_zeros_can_be_suppressed()
     {
-        RelayStatsSample sample = RelayStatsSample.Between(Relay(false, true, 10, 10), Relay(false, true, 20, 20), TimeSpan.FromSeconds(1));
+        RelayStatsSample sample = StatsSampler.Between(Relay(false, true, 10, 10), Relay(false, true, 20, 20), TimeSpan.FromSeconds(1));
         string text = FlatStatsFormatter.Format([sample], suppressZero: true);
         Assert.Multiple(() =>
         {
@@ -80,7 +81,7 @@ public class FlatStatsFormatterTests
     public void A_relay_with_neither_side_reports_NONE_for_the_socket_and_uninit_states()
     {
         RelayState empty = Relay(false, false) with { Vm = new VmSide() };
-        string text = FlatStatsFormatter.Format([RelayStatsSample.Between(empty, empty, TimeSpan.Zero)], suppressZero: false);
+        string text = FlatStatsFormatter.Format([StatsSampler.Between(empty, empty, TimeSpan.Zero)], suppressZero: false);
         Assert.That(text, Does.Contain("relay_3.vhost.vhost_socket_name=NONE\n").And.Contain("relay_3.vf_to_vm.internal_state=DPDK_UNINIT\n")
             .And.Not.Contain("pci_addr_str").And.Not.Contain("cpu."));
     }

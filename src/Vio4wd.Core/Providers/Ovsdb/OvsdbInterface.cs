@@ -1,4 +1,0 @@
-namespace Vio4wd.Core.Providers.Ovsdb;
-
-/// <summary>An Interface row as the OVSDB provider needs it.</summary>
-public sealed record OvsdbInterface(string Uuid, string Name, IReadOnlyDictionary<string, string> ExternalIds);

@@ -1,0 +1,306 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Vio4wd.Core.Configuration;
+using Vio4wd.Contracts;
+using Vio4wd.Core.Model;
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
+using Vio4wd.Core.Dataplane;
+using Vio4wd.Contracts.Protocol;
+using LiveRelay = Vio4wd.Core.Dataplane.RelayState;
+using Op = Vio4wd.Contracts.Protocol.PortControlRequest.Types.Op;
+using Status = Vio4wd.Contracts.Protocol.PortControlResponse.Types.Status;
+using Vio4wd.Zmq;
+
+namespace Vio4wd.Sources.Zmq;
+
+/// <summary>
+/// The original's port control (ADD, REMOVE, ADD_SOCK, REMOVE_SOCK, QUERY_PCI) as a source of
+/// desired state: each request changes the "zmq" slice and is answered once the reconciler has
+/// acted on it, with the original's status, codes and source strings for the real outcome. A
+/// change the dataplane refused is taken back, so the daemon does not retry what the client was
+/// told failed. Its defects are fixed: at most 8 addresses, PCI addresses compared as numbers,
+/// ids that do not apply are refused rather than ignored.
+/// </summary>
+public sealed partial class PortControlService(
+    DesiredStateStore desired,
+    RelayStatusStore statuses,
+    IDataplane dataplane,
+    VhostMode socketMode,
+    ILogger logger,
+    Func<PciAddress, string>? deviceOf = null)
+{
+    public const string Source = "zmq";
+
+    /// <summary>The original's buffer held 256 bytes plus 8 addresses of 16.</summary>
+    public const int MaxRequestBytes = 384;
+
+    private const string AddSource = "virtio_forwarder_add_vf2()";
+    private const string BondAddSource = "virtio_forwarder_bond_add()";
+    private const string RemoveSource = "virtio_forwarder_remove_vf2()";
+    private const string AddSockSource = "virtio_add_sock_dev_pair()";
+    private const string RemoveSockSource = "virtio_remove_sock_dev_pair()";
+    private const string QuerySource = "virtio_query_pci()";
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Func<PciAddress, string> _deviceOf = deviceOf ?? (pci => pci.ToString());
+    private readonly Dictionary<int, Entry> _slice = [];
+
+    /// <summary>What this source asks for on one relay; a bond keeps its name for REMOVE and QUERY_PCI.</summary>
+    private sealed record Entry(RelaySpec Spec, string DeviceName);
+
+    public async Task<byte[]> HandleAsync(ZmqRequest request)
+    {
+        PortControlRequest? port = request.Frames == 1 && request.Bytes.Length <= MaxRequestBytes ? Parse(request.Bytes) : null;
+        if (port is null)
+        {
+            LogInvalid(logger, request.Frames != 1 ? $"{request.Frames} frames" : request.Bytes.Length > MaxRequestBytes ? $"{request.Bytes.Length} bytes" : "not a PortControlRequest");
+            return Error();
+        }
+
+        PciAddress[] pcis = [.. port.PciAddrs.Select(a => new PciAddress(a.Domain, a.Bus, a.Slot, a.Function))];
+        string op = port.Op.ToString();
+        string addresses = string.Join(",", pcis);
+        LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? (int)port.VirtioId : -1);
+
+        if (Invalid(port, pcis) is { } problem)
+        {
+            LogInvalid(logger, problem);
+            return Error();
+        }
+
+        PortControlResponse response = port.Op switch
+        {
+            Op.Add => await AddAsync(port, pcis).ConfigureAwait(false),
+            Op.Remove => await RemoveAsync(port, pcis).ConfigureAwait(false),
+            Op.AddSock => await AddSockAsync(port, pcis).ConfigureAwait(false),
+            Op.RemoveSock => await RemoveSockAsync(port, pcis).ConfigureAwait(false),
+            _ => Query(port.VhostPath),
+        };
+        return response.ToByteArray();
+    }
+
+    // The original's validation, plus what it let through: more than 8 addresses, a bond mode
+    // DPDK does not have, ids on operations that ignore them, unusable socket paths.
+    private static string? Invalid(PortControlRequest port, PciAddress[] pcis)
+    {
+        bool adds = port.Op is Op.Add or Op.AddSock;
+        return pcis.Length > DeviceAttachment.MaxBondMembers ? $"{pcis.Length} PCI addresses; a bond has at most {DeviceAttachment.MaxBondMembers}"
+            : pcis.Any(p => p.Slot > 0x1f || p.Function > 7 || p.Domain > 0xffff || p.Bus > 0xff) ? "a PCI address is out of range"
+            : pcis.Distinct().Count() != pcis.Length ? "a PCI address is given twice"
+            : port.HasName && adds && pcis.Length < 2 ? "Bond add operations require multiple PCI devices"
+            : !port.HasName && pcis.Length > 1 ? "Bond port operations require an interface name"
+            : port.HasName && !BondName().IsMatch(port.Name) ? $"'{port.Name}' is not a usable bond name"
+            : port.HasMode && (port.Mode > 6 || !port.HasName) ? $"bond mode {port.Mode} is not one of 0-6 for a named bond"
+            : port.Op is Op.Add or Op.Remove && !port.HasVirtioId ? $"{port.Op} requires virtio_id"
+            : port.Op is Op.AddSock or Op.RemoveSock or Op.QueryPci && port.HasVirtioId ? $"{port.Op} does not take a virtio_id (the relay follows the socket)"
+            : port.Op is Op.QueryPci && !port.HasVhostPath ? "QUERY_PCI requires vhost_path"
+            : port.HasVhostPath && port.VhostPath.Length > 0 && ValueParsers.UnixSocketPath(port.VhostPath, out string pathProblem) is null ? $"vhost_path '{port.VhostPath}': {pathProblem}"
+            : null;
+    }
+
+    private async Task<PortControlResponse> AddAsync(PortControlRequest port, PciAddress[] pcis)
+    {
+        string source = pcis.Length > 1 ? BondAddSource : AddSource;
+        if (pcis.Length == 0)
+        {
+            return new PortControlResponse { Status = Status.Error };
+        }
+
+        int relay = (int)port.VirtioId;
+        if (relay >= dataplane.MaxRelays)
+        {
+            return Error(1, source);
+        }
+
+        (DeviceAttachment device, string name) = DeviceOf(port, pcis);
+        DesiredRelay? current = desired.Get(relay);
+        if (current?.Spec.Device is { } existing)
+        {
+            // A conditional add of what is already there is done already.
+            return pcis.Length == 1 && port.Conditional && RelaySpec.SameDevice(existing, device) ? Ok() : Error(8, source);
+        }
+
+        if (InUse(device) is not null)
+        {
+            return Error(pcis.Length > 1 ? 3 : 2, source);
+        }
+
+        var entry = new Entry(new RelaySpec(relay, device, null), name);
+        return await ApplyAsync(relay, entry, status => status.Live?.Device.Attached == true ? Ok() : Error(pcis.Length > 1 ? 5 : 2, source)).ConfigureAwait(false);
+    }
+
+    private async Task<PortControlResponse> RemoveAsync(PortControlRequest port, PciAddress[] pcis)
+    {
+        int relay = (int)port.VirtioId;
+        if (relay >= dataplane.MaxRelays)
+        {
+            return Error(1, RemoveSource);
+        }
+
+        if (!_slice.TryGetValue(relay, out Entry? entry) || entry.Spec.Device is null)
+        {
+            // A device another source gave this relay is not port control's to take.
+            return desired.Get(relay)?.Spec.Device is not null ? Error(3, RemoveSource)
+                : port.Conditional ? Ok() : Error(4, RemoveSource);
+        }
+
+        if (!Names(entry, port, pcis))
+        {
+            return Error(3, RemoveSource);
+        }
+
+        Entry? rest = entry.Spec.Socket is null ? null : entry with { Spec = entry.Spec with { Device = null } };
+        return await ApplyAsync(relay, rest, status => status.Live?.Device.Attached == true ? Error(2, RemoveSource) : Ok()).ConfigureAwait(false);
+    }
+
+    private async Task<PortControlResponse> AddSockAsync(PortControlRequest port, PciAddress[] pcis)
+    {
+        if (!port.HasVhostPath || port.VhostPath.Length == 0)
+        {
+            return Error(-1, AddSockSource);
+        }
+
+        (DeviceAttachment? device, string name) = pcis.Length == 0 ? (null, string.Empty) : DeviceOf(port, pcis);
+        if (device is not null && InUse(device) is not null)
+        {
+            return Error(-17, AddSockSource);
+        }
+
+        if (RelayWithSocket(port.VhostPath) is not null)
+        {
+            return Error(1, AddSockSource);
+        }
+
+        IReadOnlyList<LiveRelay> live = await dataplane.ListRelaysAsync().ConfigureAwait(false);
+        int? free = Enumerable.Range(0, dataplane.MaxRelays).Cast<int?>()
+            .FirstOrDefault(id => desired.Get(id!.Value) is null && !live.Any(r => r.Id == id));
+        if (free is not { } relay)
+        {
+            return Error(2, AddSockSource);
+        }
+
+        var entry = new Entry(new RelaySpec(relay, device, new VhostSocketSpec(port.VhostPath, socketMode)), name);
+        return await ApplyAsync(relay, entry, status =>
+            status.Live?.Vm.Socket != port.VhostPath ? Error(5, AddSockSource)
+            : device is not null && status.Live.Device.Attached != true ? Error(pcis.Length > 1 ? 4 : 3, AddSockSource)
+            : Ok()).ConfigureAwait(false);
+    }
+
+    private async Task<PortControlResponse> RemoveSockAsync(PortControlRequest port, PciAddress[] pcis)
+    {
+        bool byPath = port.HasVhostPath && port.VhostPath.Length > 0;
+        if (!byPath && pcis.Length == 0 && !port.HasName)
+        {
+            return Error(-1, RemoveSockSource);
+        }
+
+        KeyValuePair<int, Entry>? found = byPath
+            ? _slice.Where(e => e.Value.Spec.Socket?.Path == port.VhostPath).Cast<KeyValuePair<int, Entry>?>().FirstOrDefault()
+            : _slice.Where(e => Names(e.Value, port, pcis)).Cast<KeyValuePair<int, Entry>?>().FirstOrDefault();
+        if (found is not { } match)
+        {
+            return Error(1, RemoveSockSource);
+        }
+
+        if ((pcis.Length > 0 || port.HasName) && !Names(match.Value, port, pcis))
+        {
+            return Error(2, RemoveSockSource);
+        }
+
+        return await ApplyAsync(match.Key, null, status =>
+            status.Live?.Vm.Socket is not null ? Error(3, RemoveSockSource)
+            : status.Live?.Device.Attached == true ? Error(4, RemoveSockSource)
+            : Ok()).ConfigureAwait(false);
+    }
+
+    private PortControlResponse Query(string path)
+    {
+        if (RelayWithSocket(path) is not { } relay)
+        {
+            return Error(2, QuerySource);
+        }
+
+        string device = _slice.TryGetValue(relay.Spec.RelayId, out Entry? entry) && entry.Spec.Device is not null ? entry.DeviceName
+            : relay.Spec.Device?.BondMode is not null ? relay.Spec.Device.ToString()
+            : relay.Spec.Device?.Devices[0] ?? string.Empty;
+        return new PortControlResponse { Status = Status.Ok, QueryString = device };
+    }
+
+    /// <summary>Changes this source's wish for one relay (null: none), waits for the reconciler, and judges the outcome; a refused change is taken back.</summary>
+    private async Task<PortControlResponse> ApplyAsync(int relay, Entry? entry, Func<RelayStatus, PortControlResponse> outcome)
+    {
+        _slice.TryGetValue(relay, out Entry? before);
+        Set(relay, entry);
+        RelayStatus? status = await ReconcilePasses.AppliedAsync(desired, statuses, relay, ApplyTimeout).ConfigureAwait(false);
+        LiveRelay live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
+        PortControlResponse response = outcome((status ?? new RelayStatus { Id = relay }) with { Live = live });
+        if (response.Status != Status.Ok)
+        {
+            LogRefused(logger, relay, status?.LastError ?? "the change was not applied in time");
+            Set(relay, before);
+        }
+
+        return response;
+    }
+
+    private void Set(int relay, Entry? entry)
+    {
+        if (entry is null)
+        {
+            _slice.Remove(relay);
+        }
+        else
+        {
+            _slice[relay] = entry;
+        }
+
+        desired.ReplaceSlice(Source, [.. _slice.Values.Select(e => e.Spec)]);
+    }
+
+    private (DeviceAttachment Device, string Name) DeviceOf(PortControlRequest port, PciAddress[] pcis) =>
+        pcis.Length == 1
+            ? (DeviceAttachment.Of(_deviceOf(pcis[0])), pcis[0].ToString())
+            : (DeviceAttachment.Bond(port.HasMode ? (BondMode)port.Mode : BondMode.ActiveBackup, [.. pcis.Select(_deviceOf)]), port.Name);
+
+    // The relay a device is desired on, by any source.
+    private DesiredRelay? InUse(DeviceAttachment device) =>
+        desired.All().FirstOrDefault(r => r.Spec.Device is { } d && d.Devices.Intersect(device.Devices, StringComparer.Ordinal).Any());
+
+    private DesiredRelay? RelayWithSocket(string path) => desired.All().FirstOrDefault(r => r.Spec.Socket?.Path == path);
+
+    private bool Names(Entry entry, PortControlRequest port, PciAddress[] pcis) =>
+        entry.Spec.Device is { } device && (pcis.Length == 1 && !port.HasName
+            ? device.BondMode is null && device.Devices[0] == _deviceOf(pcis[0])
+            : port.HasName && device.BondMode is not null && entry.DeviceName == port.Name);
+
+    private static PortControlRequest? Parse(byte[] bytes)
+    {
+        try
+        {
+            return PortControlRequest.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
+    private static PortControlResponse Ok() => new() { Status = Status.Ok };
+
+    private static byte[] Error() => new PortControlResponse { Status = Status.Error }.ToByteArray();
+
+    private static PortControlResponse Error(int code, string source) => new() { Status = Status.Error, ErrorCode = code, ErrorCodeSource = source };
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_]{1,31}$")]
+    private static partial System.Text.RegularExpressions.Regex BondName();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PortControlRequest: [op={Op}, num_VFs={Count}, pci_addrs=<{Addresses}>, virtio_id={Relay}]")]
+    private static partial void LogRequest(ILogger logger, string op, int count, string addresses, int relay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PortControlRequest: invalid field value(s): {Problem}")]
+    private static partial void LogInvalid(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PortControlRequest: relay {Relay} not changed: {Reason}")]
+    private static partial void LogRefused(ILogger logger, int relay, string reason);
+}
