@@ -61,7 +61,7 @@ internal sealed partial class PidFile : IDisposable
     private const int FTlock = 2;
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "lockf", SetLastError = true)]
-    private static partial int Lockf(int fd, int command, long length);
+    internal static partial int Lockf(int fd, int command, long length);
 
     private static string? ReadPid(string path)
     {

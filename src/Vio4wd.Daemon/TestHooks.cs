@@ -7,7 +7,7 @@ namespace Vio4wd.Daemon;
 /// Ways for tests to change the dataplane behind the reconciler's back (drift). Served on the
 /// control socket only when the daemon runs with VIO4WD_TEST_HOOKS=1.
 /// </summary>
-internal sealed class TestHooks(IDataplane dataplane)
+internal sealed class TestHooks(Func<IDataplane?> dataplane)
 {
     public const string EnableVariable = "VIO4WD_TEST_HOOKS";
 
@@ -41,14 +41,65 @@ internal sealed class TestHooks(IDataplane dataplane)
             ? new Sources.Netdev.NetdevResolver(root, _ => null)
             : null;
 
-    public static TestHooks? IfEnabled(IDataplane dataplane) =>
+    public static TestHooks? IfEnabled(Func<IDataplane?> dataplane) =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" ? new TestHooks(dataplane) : null;
 
     /// <summary>Detaches the relay's device and unregisters its socket, telling nobody.</summary>
     [JsonRpcMethod("test.removeRelay")]
     public async Task RemoveRelayAsync(int relay)
     {
-        await dataplane.DetachDeviceAsync(relay).ConfigureAwait(false);
-        await dataplane.UnregisterSocketAsync(relay).ConfigureAwait(false);
+        IDataplane running = dataplane() ?? throw new InvalidOperationException("the dataplane is not running");
+        await running.DetachDeviceAsync(relay).ConfigureAwait(false);
+        await running.UnregisterSocketAsync(relay).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Faults injected into the daemon's parts, with test hooks on: VIO4WD_TEST_FAULTS="static:1,3;events:1"
+    /// makes the static source fail on its first and third run and the event pump on its first
+    /// (the event pump fails as the dataplane failing would, which ends the daemon).
+    /// </summary>
+    public sealed class Faults
+    {
+        public const string Variable = "VIO4WD_TEST_FAULTS";
+        private readonly Dictionary<string, HashSet<int>> _failOn = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _runs = new(StringComparer.Ordinal);
+        private readonly Lock _lock = new();
+
+        public static Faults FromEnvironment()
+        {
+            var faults = new Faults();
+            if (Environment.GetEnvironmentVariable(EnableVariable) != "1" || Environment.GetEnvironmentVariable(Variable) is not { } text)
+            {
+                return faults;
+            }
+
+            foreach (string entry in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] parts = entry.Split(':', 2);
+                if (parts.Length == 2)
+                {
+                    faults._failOn[parts[0]] = [.. parts[1].Split(',').Select(n => int.TryParse(n, out int run) ? run : 0)];
+                }
+            }
+
+            return faults;
+        }
+
+        /// <summary>Counts a run of the part and fails it when told to.</summary>
+        public void OnRun(string part)
+        {
+            int run;
+            lock (_lock)
+            {
+                run = _runs[part] = _runs.GetValueOrDefault(part) + 1;
+            }
+
+            if (_failOn.TryGetValue(part, out HashSet<int>? runs) && runs.Contains(run))
+            {
+                throw part == "events"
+                    ? new DataplaneFailedException($"injected fault: run {run} of {part}")
+                    : new InvalidOperationException($"injected fault: run {run} of {part}");
+            }
+        }
     }
 }

@@ -50,6 +50,12 @@ public sealed class OvsdbConnection : IAsyncDisposable
     public static async Task<OvsdbConnection> ConnectAsync(OvsdbEndpoint endpoint, TimeSpan requestTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.UnixPath is { } path && !File.Exists(path))
+        {
+            // The kernel's answer for this ("Cannot assign requested address") misleads.
+            throw new OvsdbException($"cannot connect to {endpoint}: no such socket (is ovsdb-server running?)");
+        }
+
         var socket = endpoint.IsUnix
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

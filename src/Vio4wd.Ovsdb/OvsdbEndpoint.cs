@@ -22,6 +22,9 @@ public sealed record OvsdbEndpoint
 
     public bool IsUnix => EndPoint is UnixDomainSocketEndPoint;
 
+    /// <summary>The socket file of a unix endpoint, else null.</summary>
+    public string? UnixPath => IsUnix ? Text["unix:".Length..] : null;
+
     public static OvsdbEndpoint Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

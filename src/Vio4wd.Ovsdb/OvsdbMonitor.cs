@@ -26,18 +26,43 @@ public sealed record OvsdbMonitorOptions
 /// copy to <see cref="SnapshotChanged"/> after the initial sync and after every batch of
 /// changes, so consumers can be level-triggered. Any failure (server gone, no answer to a probe
 /// or a request) ends the session; it reconnects with jittered exponential backoff and starts
-/// from a fresh initial sync, so changes made while it was away are never missed.
+/// from a fresh initial sync, so changes made while it was away are never missed. Given several
+/// candidate endpoints, each attempt uses the first unix socket that exists (else the first).
 /// </summary>
-public sealed partial class OvsdbMonitor(
-    OvsdbEndpoint endpoint,
-    string database,
-    IReadOnlyList<MonitorRequest> requests,
-    OvsdbMonitorOptions? options = null,
-    ILogger? logger = null)
+public sealed partial class OvsdbMonitor
 {
-    private readonly OvsdbMonitorOptions _options = options ?? new OvsdbMonitorOptions();
-    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly IReadOnlyList<OvsdbEndpoint> _candidates;
+    private readonly string _database;
+    private readonly IReadOnlyList<MonitorRequest> _requests;
+    private readonly OvsdbMonitorOptions _options;
+    private readonly ILogger _logger;
     private volatile OvsdbConnection? _connection;
+    private readonly string _candidateList;
+    private volatile OvsdbEndpoint _endpoint;
+    private bool _announced;
+    private string? _lastError;
+
+    public OvsdbMonitor(OvsdbEndpoint endpoint, string database, IReadOnlyList<MonitorRequest> requests, OvsdbMonitorOptions? options = null, ILogger? logger = null)
+        : this([endpoint], database, requests, options, logger)
+    {
+    }
+
+    public OvsdbMonitor(IReadOnlyList<OvsdbEndpoint> candidates, string database, IReadOnlyList<MonitorRequest> requests, OvsdbMonitorOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0)
+        {
+            throw new ArgumentException("no OVSDB endpoint", nameof(candidates));
+        }
+
+        _candidates = candidates;
+        _endpoint = candidates[0];
+        _candidateList = string.Join(", ", candidates.Select(c => c.Text));
+        _database = database;
+        _requests = requests;
+        _options = options ?? new OvsdbMonitorOptions();
+        _logger = logger ?? NullLogger.Instance;
+    }
 
     /// <summary>Called, one call at a time, with every monitored row.</summary>
     public Func<OvsdbSnapshot, CancellationToken, Task>? SnapshotChanged { get; init; }
@@ -45,7 +70,11 @@ public sealed partial class OvsdbMonitor(
     /// <summary>Called when a session starts (true) or ends (false).</summary>
     public Action<bool>? ConnectionChanged { get; init; }
 
-    public OvsdbEndpoint Endpoint => endpoint;
+    /// <summary>Called with the error when an attempt to start a session failed (another follows after a backoff).</summary>
+    public Action<string>? ConnectionFailed { get; init; }
+
+    /// <summary>The endpoint of the current (or last) attempt.</summary>
+    public OvsdbEndpoint Endpoint => _endpoint;
 
     public bool IsConnected => _connection is not null;
 
@@ -62,7 +91,19 @@ public sealed partial class OvsdbMonitor(
                 MaxDelay = _options.ReconnectMax,
                 OnRetry = args =>
                 {
-                    LogRetry(_logger, endpoint.Text, args.Outcome.Exception?.Message ?? "failed", args.RetryDelay.TotalSeconds);
+                    string error = args.Outcome.Exception?.Message ?? "failed";
+                    // A peer that stays away is said once, not at every retry.
+                    if (error != _lastError)
+                    {
+                        LogRetry(_logger, _endpoint.Text, error, args.RetryDelay.TotalSeconds);
+                    }
+                    else
+                    {
+                        LogRetryAgain(_logger, _endpoint.Text, error, args.RetryDelay.TotalSeconds);
+                    }
+
+                    _lastError = error;
+                    ConnectionFailed?.Invoke(error);
                     return default;
                 },
             })
@@ -85,20 +126,21 @@ public sealed partial class OvsdbMonitor(
     /// <summary>Runs a transaction on the current session.</summary>
     /// <exception cref="OvsdbException">Not connected, or the server refused it.</exception>
     public Task<JArray> TransactAsync(IEnumerable<JObject> operations, CancellationToken cancellationToken = default) =>
-        (_connection ?? throw new OvsdbException($"not connected to OVSDB at {endpoint}")).TransactAsync(database, operations, cancellationToken);
+        (_connection ?? throw new OvsdbException($"not connected to OVSDB at {_endpoint}")).TransactAsync(_database, operations, cancellationToken);
 
     private async ValueTask<(OvsdbConnection, IReadOnlyList<RowChange>, long)> StartSessionAsync(CancellationToken cancellationToken)
     {
+        OvsdbEndpoint endpoint = Pick();
         OvsdbConnection connection = await OvsdbConnection.ConnectAsync(endpoint, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!(await connection.ListDbsAsync(cancellationToken).ConfigureAwait(false)).Contains(database))
+            if (!(await connection.ListDbsAsync(cancellationToken).ConfigureAwait(false)).Contains(_database))
             {
-                throw new OvsdbException($"the server has no database {database}");
+                throw new OvsdbException($"the server has no database {_database}");
             }
 
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            return (connection, await connection.MonitorAsync(database, "vio4wd", requests, cancellationToken).ConfigureAwait(false), started);
+            return (connection, await connection.MonitorAsync(_database, "vio4wd", _requests, cancellationToken).ConfigureAwait(false), started);
         }
         catch
         {
@@ -116,10 +158,11 @@ public sealed partial class OvsdbMonitor(
             cache.Clear();
             cache.Apply(initial);
             _connection = connection;
+            _lastError = null;
             ConnectionChanged?.Invoke(true);
             await PublishAsync(cache, cancellationToken).ConfigureAwait(false);
             double took = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            LogConnected(_logger, endpoint.Text, connection.MonitorMethod ?? "monitor", initial.Count, took);
+            LogConnected(_logger, _endpoint.Text, connection.MonitorMethod ?? "monitor", initial.Count, took);
             while (await connection.Updates.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 // A burst of notifications becomes one snapshot.
@@ -139,10 +182,24 @@ public sealed partial class OvsdbMonitor(
             await connection.DisposeAsync().ConfigureAwait(false);
             if (!cancellationToken.IsCancellationRequested)
             {
-                LogDisconnected(_logger, endpoint.Text);
+                LogDisconnected(_logger, _endpoint.Text);
                 ConnectionChanged?.Invoke(false);
             }
         }
+    }
+
+    // The first candidate whose socket exists; said in the log whenever the choice changes.
+    private OvsdbEndpoint Pick()
+    {
+        OvsdbEndpoint chosen = _candidates.FirstOrDefault(c => c.UnixPath is not { } path || File.Exists(path)) ?? _candidates[0];
+        if (_candidates.Count > 1 && (chosen != _endpoint || !_announced))
+        {
+            _announced = true;
+            LogUsing(_logger, chosen.Text, _candidateList);
+        }
+
+        _endpoint = chosen;
+        return chosen;
     }
 
     private async Task PublishAsync(OvsdbTableCache cache, CancellationToken cancellationToken)
@@ -168,13 +225,19 @@ public sealed partial class OvsdbMonitor(
         }
         catch (OvsdbException e)
         {
-            LogProbeFailed(_logger, endpoint.Text, e.Message);
+            LogProbeFailed(_logger, _endpoint.Text, e.Message);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "OVSDB: using {Endpoint} (of {Candidates})")]
+    private static partial void LogUsing(ILogger logger, string endpoint, string candidates);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "OVSDB at {Endpoint}: {Error}; retrying in {Delay:0.0} s")]
     private static partial void LogRetry(ILogger logger, string endpoint, string error, double delay);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "OVSDB at {Endpoint}: {Error}; retrying in {Delay:0.0} s")]
+    private static partial void LogRetryAgain(ILogger logger, string endpoint, string error, double delay);
 
     // The time covers the monitor request, its initial reply and the first consumer of it.
     [LoggerMessage(Level = LogLevel.Information, Message = "OVSDB at {Endpoint}: connected, monitoring with {Method} ({Rows} rows in {Milliseconds:0} ms)")]

@@ -19,4 +19,13 @@ internal static partial class SourceLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "File monitor: {Path}: {Command}")]
     public static partial void FileCommandApplied(this ILogger logger, string path, string command);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Rejected}")]
+    public static partial void ConfigRejected(this ILogger logger, string rejected);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SIGHUP: configuration not reloaded: {Error}")]
+    public static partial void ReloadRefused(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, EventId = 5, EventName = "Notice", Message = "SIGHUP: relays reloaded from the configuration")]
+    public static partial void Reloaded(this ILogger logger);
 }

@@ -37,6 +37,13 @@ public sealed partial class ZmqRepServer : IDisposable
 
     public ZmqEndpoint Endpoint { get; }
 
+    /// <summary>Binds <paramref name="binding"/>'s endpoint and starts serving.</summary>
+    public static ZmqRepServer Start(string name, ZmqBinding binding, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        return Start(name, binding.Endpoint, binding.SecureSocketFile, binding.Security, maxMessageBytes, handler, logger);
+    }
+
     /// <summary>Binds the endpoint (an ipc:// socket gets its directory, then <paramref name="secureSocketFile"/> sets its mode and owner) and starts serving.</summary>
     /// <param name="maxMessageBytes">libzmq drops a peer that sends more: keep it well above any valid request, so bad ones get an answer.</param>
     public static ZmqRepServer Start(string name, ZmqEndpoint endpoint, Action<string> secureSocketFile, ZmqSecurity security, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)

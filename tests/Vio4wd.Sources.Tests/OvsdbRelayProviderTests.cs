@@ -14,12 +14,19 @@ public class OvsdbRelayProviderTests
     private static OvsdbInterface Row(string name, params (string Key, string Value)[] ids) =>
         new($"uuid-{name}", name, ids.ToDictionary(p => p.Key, p => p.Value));
 
+    // The rows' claims as the desired-state store decides them: the specs that hold, and every
+    // row's reason (the provider's verdict, or the store's refusal of a later claim).
     private static (IReadOnlyList<RelaySpec> Specs, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(params OvsdbInterface[] rows)
     {
         using var sysfs = new TempDirectory();
         var provider = new OvsdbRelayProvider(new NetdevResolver(sysfs.Path, _ => null), 32,
             id => new VhostSocketSpec($"/run/vio/virtio-forwarder{id}.sock", VhostMode.Server), _ => null);
-        return provider.Evaluate(rows);
+        (IReadOnlyList<RelayClaim> claims, IReadOnlyList<InterfaceVerdict> verdicts) = provider.Evaluate(rows);
+        var store = new DesiredStateStore();
+        store.ReplaceClaims("ovsdb", claims);
+        return (
+            [.. store.All().Select(r => r.Spec).OrderBy(s => s.RelayId)],
+            [.. verdicts.Select(v => store.RefusalOf("ovsdb", v.Interface.Uuid) is { } refused ? v with { Error = refused.Reason } : v)]);
     }
 
     [Test]
@@ -61,8 +68,8 @@ public class OvsdbRelayProviderTests
                 ["b-half"] = "external_ids:virtio_forwarder_dev and virtio_forwarder_relay go together; only virtio_forwarder_dev is set",
                 ["c-range"] = "relay 32 is out of range (relays are 0..31)",
                 ["d-good"] = null,
-                ["e-same-relay"] = "relay 3 is already used by interface d-good",
-                ["f-same-device"] = "device net_null3 is already used by interface d-good",
+                ["e-same-relay"] = "relay 3 is already used by interface d-good (ovsdb)",
+                ["f-same-device"] = "device net_null3 is already used by relay 3: interface d-good (ovsdb)",
                 ["g-bad-device"] = "external_ids:virtio_forwarder_dev='not a device': a device must be a PCI address or a DPDK device string without spaces",
                 ["h-unresolvable"] = "no network interface h-unresolvable on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
             }));

@@ -24,7 +24,20 @@ public interface IControlApi
     Task<IReadOnlyList<RejectedRequest>> RejectedAsync();
 
     Task<string> VersionAsync();
+
+    /// <summary>The daemon's own parts (sources, reconciler, servers) and how each is doing.</summary>
+    Task<DaemonView> DaemonAsync();
 }
+
+/// <summary>The daemon as a whole: its version, whether its first pass is done, and each long-running part.</summary>
+public sealed record DaemonView(string Version, int Pid, DateTimeOffset Started, bool Ready, IReadOnlyList<PartView> Parts);
+
+/// <summary>
+/// One long-running part: a source (static, ovsdb, file, zmq), the reconciler, the event pump or
+/// a server. <paramref name="State"/> is Starting, Connecting, Connected, Serving, Running,
+/// Faulted or Stopped; <paramref name="Since"/> is when it entered that state.
+/// </summary>
+public sealed record PartView(string Name, string Kind, string State, DateTimeOffset Since, string? Detail, string? LastError, DateTimeOffset? LastErrorTime, int Restarts);
 
 /// <summary>One relay as tools see it (the shape of <c>vio4wdctl status -o json</c>).</summary>
 public sealed record RelayView(

@@ -45,6 +45,7 @@ public sealed class OptionsBuilder
             PidDirectory = Parse(SettingKey.PidDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? "/var/run",
             HugepageDirectory = Parse(SettingKey.HugeDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? "/mnt/huge",
             OvsdbSocket = Parse(SettingKey.OvsdbSock, v => ValueParsers.OvsdbRemote(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultOvsdbSocket,
+            OvsdbSocketConfigured = _raw.ContainsKey(SettingKey.OvsdbSock),
             IpcPortControl = Flag(SettingKey.IpcPortControl),
             IpcCommandFile = Parse(SettingKey.IpcCommandFile, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultIpcCommandFile,
             ZmqConfigEndpoint = Endpoint(SettingKey.ZmqConfigEp, VirtioForwarderOptions.DefaultZmqConfigEndpoint),

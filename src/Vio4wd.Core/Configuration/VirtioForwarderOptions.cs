@@ -57,6 +57,7 @@ public sealed record VirtioForwarderOptions
     public const string DefaultZmqCoreSchedEndpoint = DefaultEndpoints.ZmqCoreSched;
     public const string DefaultIpcCommandFile = "/tmp/vio_cmd";
     public const string DefaultOvsdbSocket = "/usr/local/var/run/openvswitch/db.sock";
+    public const string StandardOvsdbSocket = "/var/run/openvswitch/db.sock";
     public const string DefaultVfioVfToken = "14d63f20-8445-11ea-8900-1f9ce7d5650d";
 
     public string? ConfigFile { get; init; }
@@ -79,6 +80,15 @@ public sealed record VirtioForwarderOptions
     public string HugepageDirectory { get; init; } = "/mnt/huge";
 
     public string OvsdbSocket { get; init; } = DefaultOvsdbSocket;
+
+    /// <summary>VIRTIOFWD_OVSDB_SOCK_PATH was given (else the daemon looks in the usual places).</summary>
+    public bool OvsdbSocketConfigured { get; init; }
+
+    /// <summary>
+    /// Where to look for OVSDB: the configured remote, or else the original's default and Open
+    /// vSwitch's standard run directory (Debian's OVS listens there), first existing one wins.
+    /// </summary>
+    public IReadOnlyList<string> OvsdbRemotes => OvsdbSocketConfigured ? [OvsdbSocket] : [DefaultOvsdbSocket, StandardOvsdbSocket];
 
     public bool IpcPortControl { get; init; }
 

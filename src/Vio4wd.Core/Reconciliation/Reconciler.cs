@@ -62,6 +62,12 @@ public sealed class Reconciler : IDisposable
     /// <summary>Called with every event recorded on a relay (for the log).</summary>
     public Action<int, RelayEvent>? EventRecorded { get; init; }
 
+    /// <summary>Called when a pass failed with something other than a dataplane refusal (a defect: logged with its stack).</summary>
+    public Action<int, Exception>? UnexpectedFailure { get; init; }
+
+    /// <summary>Called when a periodic resync could not read the dataplane.</summary>
+    public Action<Exception>? ResyncFailed { get; init; }
+
     /// <summary>Called with every dataplane event the reconciler reads (it is their only reader).</summary>
     public Action<DataplaneEvent>? DataplaneEventSeen { get; init; }
 
@@ -97,9 +103,16 @@ public sealed class Reconciler : IDisposable
     }
 
     /// <summary>Processes the worklist, dataplane events and periodic resyncs until cancelled.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(ProcessAsync(cancellationToken), PumpEventsAsync(cancellationToken)).ConfigureAwait(false);
+
+    /// <summary>
+    /// Works through the worklist and resyncs periodically until cancelled. A pass that fails,
+    /// whatever the exception, fails that relay only: it is retried with its backoff and every
+    /// other relay keeps converging.
+    /// </summary>
+    public async Task ProcessAsync(CancellationToken cancellationToken)
     {
-        Task events = WatchEventsAsync(cancellationToken);
         Task resync = ResyncPeriodicallyAsync(cancellationToken);
         try
         {
@@ -112,15 +125,9 @@ public sealed class Reconciler : IDisposable
                     await ReconcileAsync(id, cancellationToken).ConfigureAwait(false);
                     _work.Forget(id);
                 }
-                catch (DataplaneException e)
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    TimeSpan retry = _work.AddRateLimited(id);
-                    var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{e.Message}; retrying in {retry.TotalMilliseconds:0} ms");
-                    // The generation this pass tried: with LastError set and ObservedGeneration behind, it failed.
-                    long tried = _desired.Get(id)?.Generation ?? 0;
-                    Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", e.Message, failed.Time)
-                        with { LastError = e.Message, Generation = Math.Max(s.Generation, tried) });
-                    EventRecorded?.Invoke(id, failed);
+                    Failed(id, e);
                 }
                 finally
                 {
@@ -132,7 +139,49 @@ public sealed class Reconciler : IDisposable
         {
         }
 
-        await Task.WhenAll(events, resync).ConfigureAwait(false);
+        await resync.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the dataplane's events until cancelled: each records what happened on its relay and
+    /// asks for another look, through the relay's backoff. Throws <see cref="DataplaneFailedException"/>
+    /// when the dataplane stops reporting (its event queue ended): the daemon cannot go on.
+    /// </summary>
+    public async Task PumpEventsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (DataplaneEvent e in _dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                DataplaneEventSeen?.Invoke(e);
+                if (DataplaneEventText.AsRelayEvent(e, _time.GetUtcNow()) is { } happened && _statuses.Get(e.Relay) is not null)
+                {
+                    Record(e.Relay, s => s.WithEvent(happened));
+                }
+
+                if (e.Type == DataplaneEventType.EventsLost)
+                {
+                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    _work.AddUnlessBackingOff(e.Relay);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is not DataplaneFailedException)
+        {
+            throw new DataplaneFailedException($"the dataplane's event queue failed: {e.Message}", e);
+        }
+
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DataplaneFailedException("the dataplane's event queue ended");
+        }
     }
 
     /// <summary>One level-triggered pass over one relay.</summary>
@@ -213,6 +262,23 @@ public sealed class Reconciler : IDisposable
         }
     }
 
+    private void Failed(int id, Exception e)
+    {
+        TimeSpan retry = _work.AddRateLimited(id);
+        // A dataplane refusal says what was wrong; anything else is a defect worth its type.
+        string message = e is DataplaneException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{message}; retrying in {retry.TotalMilliseconds:0} ms");
+        // The generation this pass tried: with LastError set and ObservedGeneration behind, it failed.
+        long tried = _desired.Get(id)?.Generation ?? 0;
+        Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", message, failed.Time)
+            with { LastError = message, Generation = Math.Max(s.Generation, tried) });
+        EventRecorded?.Invoke(id, failed);
+        if (e is not DataplaneException)
+        {
+            UnexpectedFailure?.Invoke(id, e);
+        }
+    }
+
     public void Dispose()
     {
         _work.Dispose();
@@ -230,11 +296,10 @@ public sealed class Reconciler : IDisposable
         status = status.WithCondition(ConditionTypes.VhostConnected, live.Vm.Connected,
             live.Vm.Connected ? "Connected" : live.Vm.Socket is null ? "NoSocket" : "WaitingForVm",
             live.Vm.Connected ? $"VM connected on {live.Vm.Socket} with {live.Vm.QueuePairs} queue pair(s)" : live.Vm.Socket is null ? "no vhost-user socket" : $"no VM on {live.Vm.Socket}", now);
-        bool conflict = want?.Conflicts.Count > 0;
-        bool ready = deviceReady && live.Vm.Connected && !conflict;
+        bool ready = deviceReady && live.Vm.Connected;
         return status.WithCondition(ConditionTypes.Ready, ready,
-            ready ? "Forwarding" : conflict ? "Conflict" : !deviceReady ? "DeviceNotReady" : "VhostNotConnected",
-            conflict ? string.Join("; ", want!.Conflicts) : ready ? "packets flow both ways" : "waiting for both sides", now);
+            ready ? "Forwarding" : !deviceReady ? "DeviceNotReady" : "VhostNotConnected",
+            ready ? "packets flow both ways" : "waiting for both sides", now);
     }
 
     private static DeviceAttachment? LiveDevice(RelayState live) =>
@@ -243,33 +308,6 @@ public sealed class Reconciler : IDisposable
         : DeviceAttachment.Of(live.Device.Devices[0]);
 
     private void Record(int id, Func<RelayStatus, RelayStatus> change) => _statuses.Update(id, change);
-
-    private async Task WatchEventsAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (DataplaneEvent e in _dataplane.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                DataplaneEventSeen?.Invoke(e);
-                if (DataplaneEventText.AsRelayEvent(e, _time.GetUtcNow()) is { } happened && _statuses.Get(e.Relay) is not null)
-                {
-                    Record(e.Relay, s => s.WithEvent(happened));
-                }
-
-                if (e.Type == DataplaneEventType.EventsLost)
-                {
-                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    _work.Add(e.Relay);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
 
     private async Task ResyncPeriodicallyAsync(CancellationToken cancellationToken)
     {
@@ -282,9 +320,10 @@ public sealed class Reconciler : IDisposable
                 {
                     await ResyncAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (DataplaneException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The next period tries again; relays keep their own retries.
+                    ResyncFailed?.Invoke(e);
                 }
             }
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));

@@ -47,6 +47,24 @@ public sealed class Worklist : IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues a key unless it is backing off after a failure: its retry is already scheduled and
+    /// will look again then. For events (a guest toggling its queues, a link flapping), so they
+    /// cannot drive retries of a failing relay faster than its backoff allows.
+    /// </summary>
+    public void AddUnlessBackingOff(int key)
+    {
+        lock (_lock)
+        {
+            if (_failures.ContainsKey(key))
+            {
+                return;
+            }
+        }
+
+        Add(key);
+    }
+
     /// <summary>Queues a key after its next backoff delay: 1, 2, 4, ... times the base, up to the maximum.</summary>
     public TimeSpan AddRateLimited(int key)
     {

@@ -1,46 +1,66 @@
 namespace Vio4wd.Core.Relays;
 
 /// <summary>
-/// The desired relays, as the providers (static config, OVSDB, ZMQ, file monitor) state them.
-/// Each provider owns one slice and replaces it whole. Sources may complete each other (one
-/// gives a relay its socket, another its device), but two sources asking for different things
-/// on one relay, or for the same device, are a conflict: the source that claimed it first keeps
-/// it, the other gets the conflict reported on the relay's status; nothing is resolved silently.
+/// What one source asks for one relay, under a key that names the asker within the source (an
+/// OVSDB row's uuid, a port-control request's device): the key's claims keep their place in
+/// line while it keeps asking for the same thing.
+/// </summary>
+/// <param name="Subject">What the operator knows the asker by, e.g. "interface eth100".</param>
+public sealed record RelayClaim(string Key, string Subject, RelaySpec Spec)
+{
+    /// <summary>A claim keyed by its relay id, for sources with one claim per relay.</summary>
+    public static RelayClaim ForRelay(RelaySpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new RelayClaim($"relay {spec.RelayId}", $"relay {spec.RelayId}", spec);
+    }
+}
+
+/// <summary>A claim that lost to an earlier one, and why.</summary>
+public sealed record ClaimRefusal(string Source, string Key, string Subject, int RelayId, string Reason);
+
+/// <summary>
+/// The desired relays, as the sources (static config, OVSDB, ZMQ, file monitor) state them.
+/// Each source owns one slice and replaces it whole. Sources may complete each other (one gives
+/// a relay its socket, another its device), but two claims asking for different things on one
+/// relay, or for the same device, collide: the claim made first keeps it, whatever its source or
+/// name, and the later one is refused with a reason (<see cref="Refusals"/>) and changes nothing.
+/// A claim that keeps asking for what it holds keeps it; a claim that changes joins the end of
+/// the line, so no change can take a running relay away from another asker.
 /// </summary>
 public sealed class DesiredStateStore
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, IReadOnlyList<RelaySpec>> _slices = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, long> _claimOrder = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<RelayClaim>> _slices = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Source, string Key), Held> _held = [];
     private readonly Dictionary<int, long> _generations = [];
     private readonly Dictionary<int, CpuPins> _pinOverrides = [];
     private Dictionary<int, DesiredRelay> _effective = [];
+    private IReadOnlyList<ClaimRefusal> _refusals = [];
     private long _claims;
+
+    /// <summary>When a claim joined the line, and what it asked for then.</summary>
+    private sealed record Held(long Order, RelaySpec Spec);
 
     /// <summary>Raised with the relay ids whose desired state changed (outside the lock).</summary>
     public event Action<IReadOnlyCollection<int>>? Changed;
 
-    /// <summary>Replaces everything <paramref name="source"/> wants, at once.</summary>
+    /// <summary>Raised after the refused claims changed (outside the lock).</summary>
+    public event Action? RefusalsChanged;
+
+    /// <summary>Replaces everything <paramref name="source"/> wants, at once, one claim per relay.</summary>
     public void ReplaceSlice(string source, IEnumerable<RelaySpec> specs)
     {
-        ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(specs);
-        List<int> changed;
-        lock (_lock)
-        {
-            _slices[source] = [.. specs];
-            if (!_claimOrder.ContainsKey(source))
-            {
-                _claimOrder[source] = _claims++;
-            }
+        ReplaceClaims(source, specs.Select(RelayClaim.ForRelay));
+    }
 
-            changed = Recompute();
-        }
-
-        if (changed.Count > 0)
-        {
-            Changed?.Invoke(changed);
-        }
+    /// <summary>Replaces everything <paramref name="source"/> wants, at once; claims new to the store join the line in the order given.</summary>
+    public void ReplaceClaims(string source, IEnumerable<RelayClaim> claims)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        ArgumentNullException.ThrowIfNull(claims);
+        Apply(() => _slices[source] = [.. claims]);
     }
 
     /// <summary>
@@ -53,8 +73,7 @@ public sealed class DesiredStateStore
     public void SetPinOverrides(IReadOnlyCollection<(int RelayId, CpuPins? Pins)> pins)
     {
         ArgumentNullException.ThrowIfNull(pins);
-        List<int> changed;
-        lock (_lock)
+        Apply(() =>
         {
             foreach ((int relayId, CpuPins? relayPins) in pins)
             {
@@ -67,14 +86,7 @@ public sealed class DesiredStateStore
                     _pinOverrides[relayId] = relayPins;
                 }
             }
-
-            changed = Recompute();
-        }
-
-        if (changed.Count > 0)
-        {
-            Changed?.Invoke(changed);
-        }
+        });
     }
 
     public DesiredRelay? Get(int relayId)
@@ -93,44 +105,120 @@ public sealed class DesiredStateStore
         }
     }
 
+    /// <summary>Every claim that lost to an earlier one.</summary>
+    public IReadOnlyList<ClaimRefusal> Refusals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _refusals;
+            }
+        }
+    }
+
+    /// <summary>Why a source's claim was refused, or null when it holds (or is unknown).</summary>
+    public ClaimRefusal? RefusalOf(string source, string key)
+    {
+        lock (_lock)
+        {
+            return _refusals.FirstOrDefault(r => r.Source == source && r.Key == key);
+        }
+    }
+
+    private void Apply(Action change)
+    {
+        List<int> changed;
+        bool refusalsChanged;
+        lock (_lock)
+        {
+            change();
+            IReadOnlyList<ClaimRefusal> before = _refusals;
+            changed = Recompute();
+            refusalsChanged = !before.SequenceEqual(_refusals);
+        }
+
+        if (changed.Count > 0)
+        {
+            Changed?.Invoke(changed);
+        }
+
+        if (refusalsChanged)
+        {
+            RefusalsChanged?.Invoke();
+        }
+    }
+
     private List<int> Recompute()
     {
-        var next = new Dictionary<int, DesiredRelay>();
-        var deviceOwner = new Dictionary<string, (string Source, int Relay)>(StringComparer.Ordinal);
-        // Earlier claimers first, so a newcomer never takes a relay or a device away.
-        foreach ((string source, IReadOnlyList<RelaySpec> specs) in _slices.OrderBy(s => _claimOrder[s.Key]))
+        // A claim keeps its place while it asks for the same thing; a new or changed claim goes
+        // to the end of the line (in the order its source listed it).
+        var line = new List<(string Source, RelayClaim Claim, long Order)>();
+        var present = new HashSet<(string, string)>();
+        foreach ((string source, IReadOnlyList<RelayClaim> claims) in _slices)
         {
-            foreach (RelaySpec spec in specs)
+            foreach (RelayClaim claim in claims)
             {
-                next.TryGetValue(spec.RelayId, out DesiredRelay? holder);
-                string? conflict = spec.ClaimedDevices
-                    .Where(deviceOwner.ContainsKey)
-                    .Select(d => $"device {d} is already used by relay {deviceOwner[d].Relay} ({deviceOwner[d].Source})")
-                    .FirstOrDefault();
-                if (conflict is null && holder is not null && !Compatible(holder.Spec, spec))
+                var key = (source, claim.Key);
+                if (!present.Add(key))
                 {
-                    conflict = $"relay {spec.RelayId} is also requested by {source}";
+                    continue; // a key claims once; its first claim counts
                 }
 
-                if (conflict is not null)
+                if (!_held.TryGetValue(key, out Held? held) || held.Spec != claim.Spec)
                 {
-                    next[spec.RelayId] = holder is not null
-                        ? holder with { Conflicts = [.. holder.Conflicts, conflict] }
-                        : new DesiredRelay(spec with { Device = null }, source, 0, [conflict]);
-                    continue;
+                    held = new Held(_claims++, claim.Spec);
+                    _held[key] = held;
                 }
 
-                foreach (string device in spec.ClaimedDevices)
-                {
-                    deviceOwner[device] = (source, spec.RelayId);
-                }
-
-                // One source's socket and another's device make one relay (e.g. a default
-                // socket from the config and a VF from OVSDB); the device's source is shown.
-                next[spec.RelayId] = holder is null
-                    ? new DesiredRelay(spec, source, 0, [])
-                    : holder with { Spec = Merge(holder.Spec, spec), Source = spec.Device is not null ? source : holder.Source };
+                line.Add((source, claim, held.Order));
             }
+        }
+
+        foreach ((string, string) gone in _held.Keys.Where(k => !present.Contains(k)).ToList())
+        {
+            _held.Remove(gone);
+        }
+
+        var next = new Dictionary<int, DesiredRelay>();
+        var relayOwner = new Dictionary<int, string>();
+        var deviceOwner = new Dictionary<string, (string Who, int Relay)>(StringComparer.Ordinal);
+        var refusals = new List<ClaimRefusal>();
+        foreach ((string source, RelayClaim claim, long _) in line.OrderBy(c => c.Order))
+        {
+            RelaySpec spec = claim.Spec;
+            string who = $"{claim.Subject} ({source})";
+            next.TryGetValue(spec.RelayId, out DesiredRelay? holder);
+            string? conflict = spec.ClaimedDevices
+                .Where(d => deviceOwner.TryGetValue(d, out var owner) && (owner.Relay != spec.RelayId || holder is null || !Compatible(holder.Spec, spec)))
+                .Select(d => $"device {d} is already used by relay {deviceOwner[d].Relay}: {deviceOwner[d].Who}")
+                .FirstOrDefault();
+            if (conflict is null && holder is not null && !Compatible(holder.Spec, spec))
+            {
+                conflict = $"relay {spec.RelayId} is already used by {relayOwner[spec.RelayId]}";
+            }
+
+            if (conflict is not null)
+            {
+                refusals.Add(new ClaimRefusal(source, claim.Key, claim.Subject, spec.RelayId, conflict));
+                continue;
+            }
+
+            foreach (string device in spec.ClaimedDevices)
+            {
+                deviceOwner[device] = (who, spec.RelayId);
+            }
+
+            // One source's socket and another's device make one relay (e.g. a default
+            // socket from the config and a VF from OVSDB); the device's source is shown.
+            if (holder is null || spec.Device is not null)
+            {
+                relayOwner[spec.RelayId] = who;
+            }
+
+            next[spec.RelayId] = holder is null
+                ? new DesiredRelay(spec, source, 0)
+                : holder with { Spec = Merge(holder.Spec, spec), Source = spec.Device is not null ? source : holder.Source };
         }
 
         foreach ((int id, CpuPins pins) in _pinOverrides)
@@ -145,9 +233,7 @@ public sealed class DesiredStateStore
         foreach ((int id, DesiredRelay relay) in next.ToList())
         {
             DesiredRelay? before = _effective.GetValueOrDefault(id);
-            bool same = before is not null && before.Spec == relay.Spec && before.Source == relay.Source
-                && before.Conflicts.SequenceEqual(relay.Conflicts);
-            if (!same)
+            if (before is null || before.Spec != relay.Spec || before.Source != relay.Source)
             {
                 _generations[id] = _generations.GetValueOrDefault(id) + 1;
                 changed.Add(id);
@@ -164,18 +250,19 @@ public sealed class DesiredStateStore
         }
 
         _effective = next;
+        _refusals = refusals;
         return changed;
     }
 
     // Specs that ask for different parts of a relay, or the same thing, can be one relay.
     private static bool Compatible(RelaySpec a, RelaySpec b) =>
-        (a.Device is null || b.Device is null)
+        (a.Device is null || b.Device is null || RelaySpec.SameDevice(a.Device, b.Device))
         && (a.Socket is null || b.Socket is null || a.Socket == b.Socket)
         && (a.Pins is null || b.Pins is null || a.Pins == b.Pins);
 
     private static RelaySpec Merge(RelaySpec a, RelaySpec b) => new(a.RelayId, a.Device ?? b.Device, a.Socket ?? b.Socket, a.Pins ?? b.Pins);
 }
 
-/// <summary>The spec in force for a relay, the source it came from, and what conflicts with it.</summary>
-/// <param name="Generation">Grows by one whenever the spec, its source or its conflicts change.</param>
-public sealed record DesiredRelay(RelaySpec Spec, string Source, long Generation, IReadOnlyList<string> Conflicts);
+/// <summary>The spec in force for a relay and the source it came from.</summary>
+/// <param name="Generation">Grows by one whenever the spec or its source changes.</param>
+public sealed record DesiredRelay(RelaySpec Spec, string Source, long Generation);

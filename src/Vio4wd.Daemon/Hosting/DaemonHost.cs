@@ -1,17 +1,36 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Vio4wd.Api.Zmq;
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Core.ControlApi;
 using Vio4wd.Core.Configuration;
+using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Model;
+using Vio4wd.Core.Sources;
+using Vio4wd.Daemon.Hosting.Parts;
 using Vio4wd.Daemon.Logging;
+using Vio4wd.Dataplane;
 using Vio4wd.Logging;
+using Vio4wd.Ovsdb;
+using Vio4wd.Sources.Config;
+using Vio4wd.Sources.Files;
+using Vio4wd.Sources.Netdev;
+using Vio4wd.Sources.Ovsdb;
+using Vio4wd.Sources.Zmq;
+using Vio4wd.Zmq;
+using Vio4wd.Core.Relays;
 
 namespace Vio4wd.Daemon.Hosting;
 
 /// <summary>
-/// The generic host around <see cref="ForwarderService"/>: the original's logging (syslog with
-/// its identity and 0-7 levels, or the console with <c>--nodaemon</c>), systemd integration
-/// (READY=1 once forwarding, STOPPING=1 on SIGTERM) and SIGTERM/SIGINT handling.
+/// The composition root: the original's logging (syslog with its identity and 0-7 levels, or
+/// the console with <c>--nodaemon</c>), systemd integration (READY=1 once forwarding, STOPPING=1
+/// on SIGTERM), and every long-running part as a hosted service, started in order (control
+/// socket, dataplane, event pump, reconciler, sources, ZMQ services, readiness) and stopped in
+/// reverse. Every configured source runs; the desired-state store merges them.
 /// </summary>
 internal static class DaemonHost
 {
@@ -34,29 +53,169 @@ internal static class DaemonHost
         }
 
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(reload);
-        builder.Services.AddHostedService<ForwarderService>();
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = ShutdownTimeout;
+            // Parts supervise themselves; one that still ends must not take the others down.
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+        });
 
-        using IHost host = builder.Build();
-        ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost));
         try
         {
-            await host.RunAsync().ConfigureAwait(false);
-            return 0;
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM or SIGINT while starting: the service has undone what it had started.
-            return 0;
+            Compose(builder.Services, options, reload);
         }
         catch (StartupException e)
         {
-            logger.StartFailed(e.Message);
-            await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {e.Message}").ConfigureAwait(false);
-            return e.ExitCode;
+            using ServiceProvider early = builder.Services.BuildServiceProvider();
+            return await FailedAsync(early.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost)), e).ConfigureAwait(false);
         }
+
+        IHost host = builder.Build();
+        // Asynchronously: some parts (the dataplane) only have an asynchronous dispose.
+        await using var disposeHost = (IAsyncDisposable)host;
+        ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost));
+        logger.LogNotice($"Starting {VirtioForwarder.Name} {VirtioForwarder.Version()}");
+        using PidFile? pidFile = PidFile.Acquire(options.PidFile, out string? pidError);
+        if (pidFile is null)
+        {
+            return await FailedAsync(logger, new StartupException(1, pidError!)).ConfigureAwait(false);
+        }
+
+        StaticConfigSource staticSource = host.Services.GetRequiredService<StaticConfigSource>();
+        using PosixSignalRegistration hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            staticSource.RequestReload();
+        });
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        using CancellationTokenRegistration stopping = lifetime.ApplicationStopping.Register(() => logger.LogNotice($"Stopping {VirtioForwarder.Name}"));
+        DaemonRuntime runtime = host.Services.GetRequiredService<DaemonRuntime>();
+        try
+        {
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or StartupException)
+        {
+            // Undo what had started (sockets, the dataplane, the EAL's runtime folder).
+            await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            // SIGTERM or SIGINT while starting is a clean stop.
+            return e is StartupException failure ? await FailedAsync(logger, failure).ConfigureAwait(false) : 0;
+        }
+
+        await host.WaitForShutdownAsync().ConfigureAwait(false);
+        return runtime.ExitCode;
+    }
+
+    private static async Task<int> FailedAsync(ILogger logger, StartupException e)
+    {
+        logger.StartFailed(e.Message);
+        await Console.Error.WriteLineAsync($"{VirtioForwarder.Name}: {e.Message}").ConfigureAwait(false);
+        return e.ExitCode;
+    }
+
+    // Everything the configuration asks for, in start order. Throws StartupException for
+    // accounts or key files that do not exist, before anything starts.
+    private static void Compose(IServiceCollection services, VirtioForwarderOptions options, Func<LoadedConfiguration> reload)
+    {
+        (int? controlUid, int? controlGid) = Account(options.ControlOwner, options.ControlGroup, "control ");
+        var controlPermissions = new SocketPermissions(controlUid, controlGid);
+        (int? socketUid, int? socketGid) = Account(options.SocketOwner, options.SocketGroup, string.Empty);
+        ZmqSecurity security = ZmqSecurityOf(options);
+        VhostMode mode = options.VhostClientMode ? VhostMode.Client : VhostMode.Server;
+        VhostSocketSpec SocketOf(int id) => new(options.SocketPathOf(id), mode);
+        NetdevResolver resolver = TestHooks.NetdevResolver() ?? new NetdevResolver();
+        Func<Contracts.PciAddress, string> deviceOf = TestHooks.PciAliases() ?? (pci => pci.ToString());
+        // ipc:// sockets get the control socket's owner, group and mode.
+        ZmqBinding Binding(string endpoint) => new(new ZmqEndpoint(endpoint), security, controlPermissions.Apply);
+        ILogger LoggerOf(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+
+        services.AddSingleton(options);
+        services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid));
+        services.AddSingleton(sp => new DaemonRuntime(options, DpdkBuild.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
+        services.AddSingleton(TestHooks.Faults.FromEnvironment());
+        services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);
+        services.AddSingleton<IControlApi>(sp =>
+        {
+            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
+            return new ControlApiService(runtime.Statuses, runtime.Desired, runtime.Rejected, runtime.Parts,
+                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})");
+        });
+
+        // Start order (stop is the reverse). Registered as IHostedService one by one: the
+        // AddHostedService(factory) overloads keep only one service per implementation type.
+        services.AddSingleton<IHostedService>(sp => new ControlSocketService(sp.GetRequiredService<DaemonRuntime>(), controlPermissions,
+            sp.GetRequiredService<IControlApi>(), sp.GetService<TestHooks>(), sp.GetRequiredService<ILogger<ControlSocketService>>()));
+        services.AddSingleton<IHostedService, DataplaneService>();
+        services.AddSingleton<IHostedService, EventPumpService>();
+        services.AddSingleton<IHostedService, ReconcilerService>();
+
+        // Every configured source runs; the store merges them and decides collisions by claim time.
+        services.AddSingleton(sp => new StaticConfigSource(options, reload, LoggerOf(sp, "static")));
+        var sources = new List<Func<IServiceProvider, IRelaySource>> { sp => sp.GetRequiredService<StaticConfigSource>() };
+        var provider = new OvsdbRelayProvider(resolver, DpdkBuild.MaxRelays, SocketOf, _ => null);
+        IReadOnlyList<OvsdbEndpoint> ovsdb = [.. options.OvsdbRemotes.Select(OvsdbEndpoint.Parse)];
+        sources.Add(sp => new OvsdbSource(ovsdb, provider, LoggerOf(sp, "ovsdb")));
+        if (options.ZmqPortControlEndpoint is { } portControl)
+        {
+            sources.Add(sp => new PortControlSource(Binding(portControl), mode, LoggerOf(sp, "zmq"), deviceOf));
+        }
+
+        if (options.IpcPortControl)
+        {
+            sources.Add(sp => new FileMonitorSource(options.IpcCommandFile, resolver, deviceOf, SocketOf, LoggerOf(sp, "file")));
+        }
+
+        foreach ((Func<IServiceProvider, IRelaySource> source, int index) in sources.Select((s, i) => (s, i)))
+        {
+            services.AddSingleton(sp => new SourceService(source(sp), sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<TestHooks.Faults>(), sp.GetRequiredService<ILogger<SourceService>>()));
+            services.AddSingleton<IHostedService>(sp => sp.GetServices<SourceService>().ElementAt(index));
+        }
+
+        // The original's other ZMQ services, each on its endpoint when configured.
+        var zmqServices = new List<(string Name, string? Endpoint, int MaxRequest, Func<DaemonRuntime, Func<ZmqRequest, Task<byte[]>>> Handler)>
+        {
+            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, r => new ConfigService(options.CpuPins, r.Dataplane!).HandleAsync),
+            ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, r => new StatsService(r.Dataplane!).HandleAsync),
+            ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes, r => new CoreSchedService(r.Dataplane!, r.Desired, r.Statuses).HandleAsync),
+        };
+        foreach ((string name, string? endpoint, int maxRequest, var handler) in zmqServices)
+        {
+            if (endpoint is not null)
+            {
+                services.AddSingleton<IHostedService>(sp => new ZmqApiService(name, Binding(endpoint), maxRequest, handler,
+                    sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<ILogger<ZmqApiService>>()));
+            }
+        }
+
+        services.AddSingleton<IHostedService, ReadinessGate>();
+    }
+
+    private static (int? Uid, int? Gid) Account(SocketAccount owner, SocketAccount group, string what)
+    {
+        int? uid = HostInspector.UserId(owner, out string? userError);
+        int? gid = HostInspector.GroupId(group, out string? groupError);
+        return (userError ?? groupError) is { } error ? throw new StartupException(1, what + error) : (uid, gid);
+    }
+
+    private static ZmqSecurity ZmqSecurityOf(VirtioForwarderOptions config)
+    {
+        if (config.ZmqCurveSecretKeyFile is not { } file)
+        {
+            return new ZmqSecurity(null, config.ZmqAllowPlainLoopback);
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {e.Message}");
+        }
+
+        return new ZmqSecurity(ZmqSecurity.ParseKey(text, out string problem) ?? throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {problem}"),
+            config.ZmqAllowPlainLoopback);
     }
 
     // As sd_notify(3): whoever set NOTIFY_SOCKET (systemd with Type=notify, or a supervisor

@@ -28,4 +28,10 @@ internal static partial class DaemonLog
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Error}")]
     public static partial void StartFailed(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "relay {Relay}: reconcile failed unexpectedly: {Error}")]
+    public static partial void ReconcileDefect(this ILogger logger, int relay, string error, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "periodic resync could not read the dataplane: {Error}")]
+    public static partial void ResyncFailed(this ILogger logger, string error);
 }

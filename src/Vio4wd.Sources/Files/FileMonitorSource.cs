@@ -7,6 +7,8 @@ using Vio4wd.Sources.Config;
 using Vio4wd.Core.Relays;
 using Vio4wd.Sources;
 using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Sources;
+using Vio4wd.Core.Health;
 
 namespace Vio4wd.Sources.Files;
 
@@ -16,22 +18,26 @@ namespace Vio4wd.Sources.Files;
 /// slice of the desired state; the netdev is resolved as OVSDB's are (representor to VF, relay =
 /// VF number). Anything else is refused with a log line and changes nothing.
 /// </summary>
-public sealed class FileMonitorPortControl(
+public sealed class FileMonitorSource(
     string path,
     NetdevResolver resolver,
     Func<PciAddress, string> deviceOf,
-    int maxRelays,
     Func<int, VhostSocketSpec> socketOf,
-    DesiredStateStore desired,
-    ILogger logger)
+    ILogger logger) : IRelaySource
 {
-    public const string Source = "file";
+    public const string SourceName = "file";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<int, (string Netdev, RelaySpec Spec)> _slice = [];
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public string Name => SourceName;
+
+    public async Task RunAsync(SourceContext context, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         logger.FileMonitorWatching(path);
+        // What was added before a restart of this source stays added.
+        Publish(context);
+        context.Report(PartState.Running, path);
         using var timer = new PeriodicTimer(Poll);
         try
         {
@@ -39,7 +45,7 @@ public sealed class FileMonitorPortControl(
             {
                 if (File.Exists(path))
                 {
-                    await HandleAsync().ConfigureAwait(false);
+                    await HandleAsync(context).ConfigureAwait(false);
                 }
             }
         }
@@ -48,7 +54,7 @@ public sealed class FileMonitorPortControl(
         }
     }
 
-    private async Task HandleAsync()
+    private async Task HandleAsync(SourceContext context)
     {
         byte[] content;
         try
@@ -74,7 +80,7 @@ public sealed class FileMonitorPortControl(
         }
 
         string text = $"{(command.Add ? "add_port" : "del_port")} {command.Netdev}";
-        if (Apply(command) is { } problem)
+        if (Apply(context, command) is { } problem)
         {
             logger.FileCommandRefused(path, $"{text}: {problem}");
         }
@@ -84,16 +90,16 @@ public sealed class FileMonitorPortControl(
         }
     }
 
-    private string? Apply(FileCommand command)
+    private string? Apply(SourceContext context, FileCommand command)
     {
         if (resolver.Resolve(command.Netdev, out string error) is not { } vf)
         {
             return error;
         }
 
-        if (vf.RelayId >= maxRelays)
+        if (vf.RelayId >= context.MaxRelays)
         {
-            return $"relay {vf.RelayId} is out of range (relays are 0..{maxRelays - 1})";
+            return $"relay {vf.RelayId} is out of range (relays are 0..{context.MaxRelays - 1})";
         }
 
         string device = vf.Device.Pci is { } pci ? deviceOf(pci) : vf.Device.Text;
@@ -108,8 +114,8 @@ public sealed class FileMonitorPortControl(
         }
         else
         {
-            DesiredRelay? current = desired.Get(vf.RelayId);
-            if (current?.Spec.Device is { } taken && current.Source != Source)
+            DesiredRelay? current = context.Desired(vf.RelayId);
+            if (current?.Spec.Device is { } taken && current.Source != SourceName)
             {
                 return $"relay {vf.RelayId} already has {taken} (from {current.Source})";
             }
@@ -117,9 +123,22 @@ public sealed class FileMonitorPortControl(
             _slice[vf.RelayId] = (command.Netdev, new RelaySpec(vf.RelayId, DeviceAttachment.Of(device), socketOf(vf.RelayId)));
         }
 
-        desired.ReplaceSlice(Source, [.. _slice.Values.Select(e => e.Spec)]);
-        return null;
+        Publish(context);
+        if (context.RefusalOf(Key(vf.RelayId)) is not { } refused)
+        {
+            return null;
+        }
+
+        // A refused command changes nothing: it does not wait in line for the relay.
+        _slice.Remove(vf.RelayId);
+        Publish(context);
+        return refused.Reason;
     }
+
+    private void Publish(SourceContext context) =>
+        context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"file monitor: add_port {e.Value.Netdev}", e.Value.Spec))]);
+
+    private static string Key(int relay) => $"relay {relay}";
 
     private void TryDelete()
     {

@@ -28,37 +28,29 @@ public sealed class OvsdbRelayProvider(NetdevResolver resolver, int maxRelays, F
     /// <summary>Whether the row asks to be relayed (well-formed or not).</summary>
     public static bool IsFlagged(OvsdbInterface row) => FlagKeys.Any(k => row?.ExternalIds.ContainsKey(k) == true);
 
-    /// <summary>The specs of every relayable row, and a verdict for every flagged row.</summary>
-    public (IReadOnlyList<RelaySpec> Specs, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(IEnumerable<OvsdbInterface> rows)
+    /// <summary>
+    /// A claim for every relayable row (keyed by the row's uuid, so a rename keeps its place),
+    /// and a verdict for every flagged row. Two rows asking for one relay or one device are not
+    /// decided here: the desired-state store gives it to the earlier claim.
+    /// </summary>
+    public (IReadOnlyList<RelayClaim> Claims, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(IEnumerable<OvsdbInterface> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var specs = new List<RelaySpec>();
+        var claims = new List<RelayClaim>();
         var verdicts = new List<InterfaceVerdict>();
-        var relayOwner = new Dictionary<int, string>();
-        var deviceOwner = new Dictionary<string, string>(StringComparer.Ordinal);
-        // By name, so the same rows always give the same winner of a contested relay or device.
+        // Rows new in one snapshot join the line by name, so a restart gives the same winners.
         foreach (OvsdbInterface row in rows.Where(IsFlagged).OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Uuid, StringComparer.Ordinal))
         {
             (DeviceSpec? device, int? relay, string? error) = Resolve(row);
-            if (error is null && relayOwner.TryGetValue(relay!.Value, out string? relayHolder))
-            {
-                error = $"relay {relay} is already used by interface {relayHolder}";
-            }
-            else if (error is null && deviceOwner.TryGetValue(device!.Text, out string? deviceHolder))
-            {
-                error = $"device {device} is already used by interface {deviceHolder}";
-            }
-
             verdicts.Add(new InterfaceVerdict(row, relay, device?.Text, error));
             if (error is null)
             {
-                relayOwner[relay!.Value] = row.Name;
-                deviceOwner[device!.Text] = row.Name;
-                specs.Add(new RelaySpec(relay.Value, DeviceAttachment.Of(device.Text), socketOf(relay.Value), pinsOf(relay.Value)));
+                claims.Add(new RelayClaim(row.Uuid, $"interface {row.Name}",
+                    new RelaySpec(relay!.Value, DeviceAttachment.Of(device!.Text), socketOf(relay.Value), pinsOf(relay.Value))));
             }
         }
 
-        return (specs, verdicts);
+        return (claims, verdicts);
     }
 
     private (DeviceSpec? Device, int? Relay, string? Error) Resolve(OvsdbInterface row)

@@ -1,14 +1,11 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Newtonsoft.Json.Linq;
-using Vio4wd.Sources.Ovsdb;
-using Vio4wd.Core.Reconciliation;
-using Vio4wd.Contracts;
-using Vio4wd.Core.Relays;
-using Vio4wd.Sources;
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Core.Health;
+using Vio4wd.Core.Sources;
 using Vio4wd.Ovsdb;
 using Vio4wd.Ovsdb.Model;
-using Vio4wd.Contracts.ControlApi;
 
 namespace Vio4wd.Sources.Ovsdb;
 
@@ -17,62 +14,87 @@ namespace Vio4wd.Sources.Ovsdb;
 /// of the desired state (whole, so rows deleted while the daemon was away are honoured), and
 /// each flagged row is told its relay's state, socket and id in its external_ids.
 /// </summary>
-public sealed class OvsdbPortControl
+public sealed class OvsdbSource : IRelaySource
 {
+    public const string SourceName = "ovsdb";
     private const string Database = "Open_vSwitch";
+
     // Only rows with some external_ids: a row without any cannot be flagged, and hosts have
     // thousands of those. (No condition can say "has key virtio_forwarder with any value":
     // "includes" matches key and value.) Only the columns the provider reads.
     private static readonly MonitorRequest Interfaces = new("Interface", ["name", "external_ids"],
-        new JArray { new JArray("external_ids", "!=", OvsdbDatum.ToMap([])) });
+        [OvsdbOperations.MapNotEmpty("external_ids")]);
 
-    private readonly OvsdbMonitor _monitor;
+    private readonly IReadOnlyList<OvsdbEndpoint> _endpoints;
     private readonly OvsdbRelayProvider _provider;
-    private readonly DesiredStateStore _desired;
-    private readonly RelayStatusStore _statuses;
-    private readonly RejectedRequests _rejected;
+    private readonly OvsdbMonitorOptions? _monitorOptions;
     private readonly ILogger _logger;
-    private readonly Channel<bool> _writeBackDue = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConditionalWeakTable<OvsdbRow, OvsdbInterface> _interfaces = [];
     private readonly Lock _lock = new();
     private IReadOnlyList<OvsdbInterface> _rows = [];
     private IReadOnlyList<InterfaceVerdict> _verdicts = [];
     private HashSet<string> _reported = [];
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<OvsdbRow, OvsdbInterface> _interfaces = [];
-    private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public OvsdbPortControl(OvsdbEndpoint endpoint, OvsdbRelayProvider provider, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, ILogger logger)
+    /// <param name="endpoints">Where OVSDB may listen; each connection attempt takes the first that exists.</param>
+    public OvsdbSource(IReadOnlyList<OvsdbEndpoint> endpoints, OvsdbRelayProvider provider, ILogger logger, OvsdbMonitorOptions? monitorOptions = null)
     {
+        _endpoints = endpoints;
         _provider = provider;
-        _desired = desired;
-        _statuses = statuses;
-        _rejected = rejected;
         _logger = logger;
-        _monitor = new OvsdbMonitor(endpoint, Database, [Interfaces], logger: logger) { SnapshotChanged = OnSnapshotAsync };
-        _statuses.Changed += _ => _writeBackDue.Writer.TryWrite(true);
+        _monitorOptions = monitorOptions;
     }
 
-    /// <summary>Completes once the rows present at start are in the desired state.</summary>
-    public Task FirstSnapshot => _firstSnapshot.Task;
+    public string Name => SourceName;
 
-    public async Task RunAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(_monitor.RunAsync(cancellationToken), WriteBackAsync(cancellationToken)).ConfigureAwait(false);
+    public async Task RunAsync(SourceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var writeBackDue = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        void Due() => writeBackDue.Writer.TryWrite(true);
+        OvsdbMonitor? monitor = null;
+        monitor = new OvsdbMonitor(_endpoints, Database, [Interfaces], _monitorOptions, _logger)
+        {
+            SnapshotChanged = (snapshot, _) => OnSnapshotAsync(context, snapshot, monitor!.Endpoint, Due),
+            ConnectionChanged = connected =>
+            {
+                if (!connected)
+                {
+                    context.Report(PartState.Connecting);
+                }
+            },
+            ConnectionFailed = error =>
+            {
+                context.ReportError(error);
+                context.Report(PartState.Connecting);
+            },
+        };
+        context.OutcomeChanged += Due;
+        try
+        {
+            await Task.WhenAll(monitor.RunAsync(cancellationToken), WriteBackAsync(context, monitor, writeBackDue.Reader, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.OutcomeChanged -= Due;
+        }
+    }
 
-    private Task OnSnapshotAsync(OvsdbSnapshot snapshot, CancellationToken cancellationToken)
+    private Task OnSnapshotAsync(SourceContext context, OvsdbSnapshot snapshot, OvsdbEndpoint endpoint, Action writeBackDue)
     {
         OvsdbInterface[] rows = [.. snapshot.Rows(Interfaces.Table).Select(InterfaceOf)];
-        (IReadOnlyList<Core.Relays.RelaySpec> specs, IReadOnlyList<InterfaceVerdict> verdicts) = _provider.Evaluate(rows);
+        (IReadOnlyList<Core.Relays.RelayClaim> claims, IReadOnlyList<InterfaceVerdict> verdicts) = _provider.Evaluate(rows);
         lock (_lock)
         {
             _rows = rows;
             _verdicts = verdicts;
         }
 
-        _rejected.Replace(OvsdbRelayProvider.Source, verdicts.Where(v => v.Error is not null)
-            .Select(v => new RejectedRequest(OvsdbRelayProvider.Source, $"interface {v.Interface.Name}", v.Error!)));
+        context.Reject(verdicts.Where(v => v.Error is not null)
+            .Select(v => new RejectedRequest(SourceName, $"interface {v.Interface.Name}", v.Error!)));
         ReportNewProblems(verdicts);
-        _desired.ReplaceSlice(OvsdbRelayProvider.Source, specs);
-        _firstSnapshot.TrySetResult();
-        _writeBackDue.Writer.TryWrite(true);
+        context.Publish(claims);
+        context.Report(PartState.Connected, endpoint.Text);
+        writeBackDue();
         return Task.CompletedTask;
     }
 
@@ -92,26 +114,26 @@ public sealed class OvsdbPortControl
         _reported = now;
     }
 
-    private async Task WriteBackAsync(CancellationToken cancellationToken)
+    private async Task WriteBackAsync(SourceContext context, OvsdbMonitor monitor, ChannelReader<bool> due, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (bool _ in _writeBackDue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (bool _ in due.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 IReadOnlyList<RowWriteBack> changes;
                 lock (_lock)
                 {
-                    changes = OvsdbWriteBack.Changes(_rows, _verdicts, _statuses.Get);
+                    changes = OvsdbWriteBack.Changes(_rows, _verdicts, context.Status, uuid => context.RefusalOf(uuid)?.Reason);
                 }
 
-                if (changes.Count == 0 || !_monitor.IsConnected)
+                if (changes.Count == 0 || !monitor.IsConnected)
                 {
                     continue;
                 }
 
                 try
                 {
-                    await _monitor.TransactAsync(changes.Select(Mutation), cancellationToken).ConfigureAwait(false);
+                    await monitor.TransactAsync(changes.Select(c => OvsdbOperations.SetMapKeys(Interfaces.Table, c.Uuid, "external_ids", c.Keys)), cancellationToken).ConfigureAwait(false);
                 }
                 catch (OvsdbException e)
                 {
@@ -124,16 +146,4 @@ public sealed class OvsdbPortControl
         {
         }
     }
-
-    // Touches only our keys: deletes them, then inserts the ones that have a value (map insert
-    // never overwrites an existing key).
-    private static JObject Mutation(RowWriteBack change) => new()
-    {
-        ["op"] = "mutate",
-        ["table"] = Interfaces.Table,
-        ["where"] = new JArray { new JArray("_uuid", "==", new JArray("uuid", change.Uuid)) },
-        ["mutations"] = new JArray(
-            new JArray("external_ids", "delete", OvsdbDatum.ToSet(change.Keys.Keys)),
-            new JArray("external_ids", "insert", OvsdbDatum.ToMap(change.Keys.Where(k => k.Value is not null).Select(k => KeyValuePair.Create(k.Key, k.Value!))))),
-    };
 }

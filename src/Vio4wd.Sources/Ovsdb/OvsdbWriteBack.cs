@@ -21,17 +21,19 @@ public static class OvsdbWriteBack
 
     public static readonly IReadOnlyList<string> ManagedKeys = [StateKey, SocketKey, RelayIdKey];
 
-    public static IReadOnlyList<RowWriteBack> Changes(IEnumerable<OvsdbInterface> rows, IReadOnlyList<InterfaceVerdict> verdicts, Func<int, RelayStatus?> statusOf)
+    /// <param name="refusalOf">Why the row's claim lost to an earlier one (by row uuid), or null.</param>
+    public static IReadOnlyList<RowWriteBack> Changes(IEnumerable<OvsdbInterface> rows, IReadOnlyList<InterfaceVerdict> verdicts, Func<int, RelayStatus?> statusOf, Func<string, string?> refusalOf)
     {
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(verdicts);
         ArgumentNullException.ThrowIfNull(statusOf);
+        ArgumentNullException.ThrowIfNull(refusalOf);
         Dictionary<string, InterfaceVerdict> byUuid = verdicts.ToDictionary(v => v.Interface.Uuid, StringComparer.Ordinal);
         var changes = new List<RowWriteBack>();
         foreach (OvsdbInterface row in rows)
         {
             Dictionary<string, string?> want = byUuid.TryGetValue(row.Uuid, out InterfaceVerdict? verdict)
-                ? Wanted(verdict, statusOf)
+                ? Wanted(verdict.Error is null && refusalOf(row.Uuid) is { } refused ? verdict with { Error = refused } : verdict, statusOf)
                 : ManagedKeys.ToDictionary(k => k, _ => (string?)null);
             if (want.Any(k => row.ExternalIds.GetValueOrDefault(k.Key) != k.Value))
             {
@@ -54,7 +56,7 @@ public static class OvsdbWriteBack
         Condition? ready = status?.Conditions.FirstOrDefault(c => c.Type == ConditionTypes.Ready);
         return status is null || ready is null ? "pending"
             : ready.Status == "True" ? "ready"
-            : ready.Reason is "Conflict" or "Error" ? $"error: {ready.Message}"
+            : ready.Reason is "Error" ? $"error: {ready.Message}"
             : "pending";
     }
 

@@ -7,10 +7,11 @@ using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Relays;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Contracts.Protocol;
-using LiveRelay = Vio4wd.Core.Dataplane.RelayState;
 using Op = Vio4wd.Contracts.Protocol.PortControlRequest.Types.Op;
 using Status = Vio4wd.Contracts.Protocol.PortControlResponse.Types.Status;
 using Vio4wd.Zmq;
+using Vio4wd.Core.Sources;
+using Vio4wd.Core.Health;
 
 namespace Vio4wd.Sources.Zmq;
 
@@ -22,15 +23,13 @@ namespace Vio4wd.Sources.Zmq;
 /// told failed. Its defects are fixed: at most 8 addresses, PCI addresses compared as numbers,
 /// ids that do not apply are refused rather than ignored.
 /// </summary>
-public sealed partial class PortControlService(
-    DesiredStateStore desired,
-    RelayStatusStore statuses,
-    IDataplane dataplane,
+public sealed partial class PortControlSource(
+    ZmqBinding binding,
     VhostMode socketMode,
     ILogger logger,
-    Func<PciAddress, string>? deviceOf = null)
+    Func<PciAddress, string>? deviceOf = null) : IRelaySource
 {
-    public const string Source = "zmq";
+    public const string SourceName = "zmq";
 
     /// <summary>The original's buffer held 256 bytes plus 8 addresses of 16.</summary>
     public const int MaxRequestBytes = 384;
@@ -45,6 +44,23 @@ public sealed partial class PortControlService(
 
     private readonly Func<PciAddress, string> _deviceOf = deviceOf ?? (pci => pci.ToString());
     private readonly Dictionary<int, Entry> _slice = [];
+    private SourceContext? _context;
+
+    public string Name => SourceName;
+
+    private SourceContext Context => _context ?? throw new InvalidOperationException("port control is not running");
+
+    public async Task RunAsync(SourceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        // What was added before a restart of this source stays added.
+        Publish();
+        // Far above a valid request, so oversized ones reach the handler and get its error answer.
+        using ZmqRepServer server = ZmqRepServer.Start("port control", binding, MaxRequestBytes * 4096L, HandleAsync, logger);
+        context.Report(PartState.Serving, binding.Endpoint.Text);
+        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
 
     /// <summary>What this source asks for on one relay; a bond keeps its name for REMOVE and QUERY_PCI.</summary>
     private sealed record Entry(RelaySpec Spec, string DeviceName);
@@ -108,13 +124,13 @@ public sealed partial class PortControlService(
         }
 
         int relay = (int)port.VirtioId;
-        if (relay >= dataplane.MaxRelays)
+        if (relay >= Context.MaxRelays)
         {
             return Error(1, source);
         }
 
         (DeviceAttachment device, string name) = DeviceOf(port, pcis);
-        DesiredRelay? current = desired.Get(relay);
+        DesiredRelay? current = Context.Desired(relay);
         if (current?.Spec.Device is { } existing)
         {
             // A conditional add of what is already there is done already.
@@ -133,7 +149,7 @@ public sealed partial class PortControlService(
     private async Task<PortControlResponse> RemoveAsync(PortControlRequest port, PciAddress[] pcis)
     {
         int relay = (int)port.VirtioId;
-        if (relay >= dataplane.MaxRelays)
+        if (relay >= Context.MaxRelays)
         {
             return Error(1, RemoveSource);
         }
@@ -141,7 +157,7 @@ public sealed partial class PortControlService(
         if (!_slice.TryGetValue(relay, out Entry? entry) || entry.Spec.Device is null)
         {
             // A device another source gave this relay is not port control's to take.
-            return desired.Get(relay)?.Spec.Device is not null ? Error(3, RemoveSource)
+            return Context.Desired(relay)?.Spec.Device is not null ? Error(3, RemoveSource)
                 : port.Conditional ? Ok() : Error(4, RemoveSource);
         }
 
@@ -172,9 +188,9 @@ public sealed partial class PortControlService(
             return Error(1, AddSockSource);
         }
 
-        IReadOnlyList<LiveRelay> live = await dataplane.ListRelaysAsync().ConfigureAwait(false);
-        int? free = Enumerable.Range(0, dataplane.MaxRelays).Cast<int?>()
-            .FirstOrDefault(id => desired.Get(id!.Value) is null && !live.Any(r => r.Id == id));
+        // Free: nobody wants it and nothing is left of it (the reconciler drops a relay's status once it is gone).
+        int? free = Enumerable.Range(0, Context.MaxRelays).Cast<int?>()
+            .FirstOrDefault(id => Context.Desired(id!.Value) is null && Context.Status(id.Value) is null);
         if (free is not { } relay)
         {
             return Error(2, AddSockSource);
@@ -232,12 +248,13 @@ public sealed partial class PortControlService(
     {
         _slice.TryGetValue(relay, out Entry? before);
         Set(relay, entry);
-        RelayStatus? status = await ReconcilePasses.AppliedAsync(desired, statuses, relay, ApplyTimeout).ConfigureAwait(false);
-        LiveRelay live = await dataplane.GetRelayAsync(relay).ConfigureAwait(false);
-        PortControlResponse response = outcome((status ?? new RelayStatus { Id = relay }) with { Live = live });
+        // A claim that lost to an earlier one is not applied at all.
+        ClaimRefusal? refused = Context.RefusalOf(Key(relay));
+        RelayStatus? status = refused is null ? await Context.AppliedAsync(relay, ApplyTimeout).ConfigureAwait(false) : null;
+        PortControlResponse response = outcome(status ?? new RelayStatus { Id = relay });
         if (response.Status != Status.Ok)
         {
-            LogRefused(logger, relay, status?.LastError ?? "the change was not applied in time");
+            LogRefused(logger, relay, refused?.Reason ?? status?.LastError ?? "the change was not applied in time");
             Set(relay, before);
         }
 
@@ -255,8 +272,13 @@ public sealed partial class PortControlService(
             _slice[relay] = entry;
         }
 
-        desired.ReplaceSlice(Source, [.. _slice.Values.Select(e => e.Spec)]);
+        Publish();
     }
+
+    private void Publish() =>
+        Context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"port control: {e.Value.DeviceName}", e.Value.Spec))]);
+
+    private static string Key(int relay) => $"relay {relay}";
 
     private (DeviceAttachment Device, string Name) DeviceOf(PortControlRequest port, PciAddress[] pcis) =>
         pcis.Length == 1
@@ -265,9 +287,9 @@ public sealed partial class PortControlService(
 
     // The relay a device is desired on, by any source.
     private DesiredRelay? InUse(DeviceAttachment device) =>
-        desired.All().FirstOrDefault(r => r.Spec.Device is { } d && d.Devices.Intersect(device.Devices, StringComparer.Ordinal).Any());
+        Context.AllDesired().FirstOrDefault(r => r.Spec.Device is { } d && d.Devices.Intersect(device.Devices, StringComparer.Ordinal).Any());
 
-    private DesiredRelay? RelayWithSocket(string path) => desired.All().FirstOrDefault(r => r.Spec.Socket?.Path == path);
+    private DesiredRelay? RelayWithSocket(string path) => Context.AllDesired().FirstOrDefault(r => r.Spec.Socket?.Path == path);
 
     private bool Names(Entry entry, PortControlRequest port, PciAddress[] pcis) =>
         entry.Spec.Device is { } device && (pcis.Length == 1 && !port.HasName

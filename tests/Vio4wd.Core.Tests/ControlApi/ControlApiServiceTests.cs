@@ -6,12 +6,13 @@ using Vio4wd.Contracts.Stats;
 using Vio4wd.Core.Stats;
 using Vio4wd.Core.Tests.Reconciliation;
 using static Vio4wd.Core.Tests.Reconciliation.Harness;
+using Vio4wd.Core.Health;
 
 namespace Vio4wd.Core.Tests.ControlApi;
 
 public class ControlApiServiceTests
 {
-    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), h.Dataplane, "test");
+    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), new DaemonParts(), () => h.Dataplane, () => true, "test");
 
     [Test]
     public async Task Pin_answers_once_the_reconciler_has_moved_the_directions_and_survives_a_reload()

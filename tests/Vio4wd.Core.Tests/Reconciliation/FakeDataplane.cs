@@ -12,6 +12,8 @@ internal sealed class FakeDataplane : IDataplane
     private readonly Lock _lock = new();
     private readonly Dictionary<int, RelayState> _relays = [];
     private readonly Dictionary<string, int> _failures = [];
+    private readonly Dictionary<int, Func<Exception>> _broken = [];
+    private readonly Dictionary<int, int> _attempts = [];
     private readonly Channel<DataplaneEvent> _events = Channel.CreateUnbounded<DataplaneEvent>();
 
     public int MaxRelays => 32;
@@ -39,6 +41,38 @@ internal sealed class FakeDataplane : IDataplane
             _failures[operation] = times;
         }
     }
+
+    /// <summary>Every change asked of <paramref name="relay"/> throws what <paramref name="error"/> makes, until healed (null).</summary>
+    public void Break(int relay, Func<Exception>? error)
+    {
+        lock (_lock)
+        {
+            if (error is null)
+            {
+                _broken.Remove(relay);
+            }
+            else
+            {
+                _broken[relay] = error;
+            }
+        }
+    }
+
+    /// <summary>Changes attempted on a relay, failed ones included.</summary>
+    public int AttemptsOn(int relay)
+    {
+        lock (_lock)
+        {
+            return _attempts.GetValueOrDefault(relay);
+        }
+    }
+
+    /// <summary>The guest enables or disables a queue: an event, nothing else changes.</summary>
+    public void ToggleQueue(int relay, bool enabled) =>
+        _events.Writer.TryWrite(new DataplaneEvent(DataplaneEventType.QueueState, relay, enabled ? 1 : 0, 0));
+
+    /// <summary>The dataplane stops reporting, as when its event queue fails.</summary>
+    public void EndEvents() => _events.Writer.TryComplete();
 
     /// <summary>Everything is gone, as after a dataplane restart.</summary>
     public void Restart()
@@ -129,6 +163,12 @@ internal sealed class FakeDataplane : IDataplane
     {
         lock (_lock)
         {
+            _attempts[relay] = _attempts.GetValueOrDefault(relay) + 1;
+            if (_broken.TryGetValue(relay, out Func<Exception>? broken))
+            {
+                throw broken();
+            }
+
             if (_failures.TryGetValue(operation, out int left) && left > 0)
             {
                 _failures[operation] = left - 1;

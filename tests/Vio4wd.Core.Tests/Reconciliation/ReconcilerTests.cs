@@ -149,26 +149,87 @@ public class ReconcilerTests
     }
 
     [Test]
-    public async Task Two_sources_asking_for_one_relay_are_a_reported_conflict_and_the_first_keeps_it()
+    public async Task Two_sources_asking_for_one_relay_leave_the_first_claim_untouched_and_the_later_one_gets_nothing()
     {
         await using var h = new Harness();
         h.Desired.ReplaceSlice("static", [Spec(0)]);
         await h.ConvergedAsync("relay 0 from static");
+        int callsOnZero = h.Dataplane.CallsOn(0);
         h.Desired.ReplaceSlice("ovsdb", [Spec(0, device: "0000:03:00.1"), Spec(1, device: "net_null0")]);
-        var deadline = DateTime.UtcNow + Patience;
-        while (h.Statuses.Get(0)?.Conditions.Any(c => c.Reason == "Conflict") != true || h.Statuses.Get(1) is null)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "conflicts reported");
-            await Task.Delay(10);
-        }
+        await h.ConvergedAsync("after the refused claims");
 
         RelayState zero = await h.Dataplane.GetRelayAsync(0);
         Assert.Multiple(() =>
         {
             Assert.That(zero.Device.Devices, Is.EqualTo(new[] { "net_null0" }), "static claimed relay 0 first and keeps it");
-            Assert.That(h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready).Message, Does.Contain("relay 0 is also requested by ovsdb"));
-            Assert.That(h.Statuses.Get(1)!.Conditions.Single(c => c.Type == ConditionTypes.Ready).Message, Does.Contain("device net_null0 is already used by relay 0 (static)"));
-            Assert.That(h.Dataplane.CallsOn(1), Is.EqualTo(1), "relay 1 got its socket, not the device relay 0 owns");
+            Assert.That(h.Dataplane.CallsOn(0), Is.EqualTo(callsOnZero), "the holder is not touched");
+            Assert.That(h.Dataplane.CallsOn(1), Is.Zero, "relay 1 asked for the device relay 0 owns: nothing is made of it");
+            Assert.That(h.Desired.Refusals.Select(r => r.Reason), Is.EqualTo(new[]
+            {
+                "relay 0 is already used by relay 0 (static)",
+                "device net_null0 is already used by relay 0: relay 0 (static)",
+            }));
         });
+    }
+
+    [Test]
+    public async Task A_relay_failing_with_any_exception_is_retried_with_backoff_while_the_others_converge()
+    {
+        await using var h = new Harness();
+        h.Dataplane.Break(1, () => new InvalidOperationException("a defect in the binding"));
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2)]);
+        var deadline = DateTime.UtcNow + Patience;
+        while (h.Statuses.Get(0)?.ObservedGeneration != 1 || h.Statuses.Get(2)?.ObservedGeneration != 1 || h.Dataplane.AttemptsOn(1) < 3)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "relays 0 and 2 converge and relay 1 is retried");
+            await Task.Delay(10);
+        }
+
+        Assert.That(h.Statuses.Get(1)!.LastError, Is.EqualTo("InvalidOperationException: a defect in the binding"));
+        h.Dataplane.Break(1, null);
+        await h.ConvergedAsync("relay 1 once it stops failing");
+
+        // The reconciler is still there for new work.
+        h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2), Spec(3)]);
+        await h.ConvergedAsync("relay 3 added after the failures");
+    }
+
+    [Test]
+    public async Task Events_of_a_failing_relay_do_not_retry_it_faster_than_its_backoff()
+    {
+        // Backoff 200 ms doubling to 400 ms: in about a second, at most a handful of attempts.
+        await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromMilliseconds(400), ResyncPeriod = TimeSpan.FromMinutes(10) });
+        h.Dataplane.Fail("attach", int.MaxValue);
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        var deadline = DateTime.UtcNow + Patience;
+        while (h.Statuses.Get(0)?.LastError is null)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the first attempt fails");
+            await Task.Delay(10);
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int before = h.Dataplane.AttemptsOn(0);
+        for (int i = 0; i < 100; i++)
+        {
+            h.Dataplane.ToggleQueue(0, i % 2 == 0);
+            await Task.Delay(10);
+        }
+
+        int attempts = h.Dataplane.AttemptsOn(0) - before;
+        // Each pass tries register (first pass only) then attach; the backoff allows at most
+        // elapsed / 200 ms passes (+1 for the one already scheduled), never one per toggle.
+        int allowed = (int)(watch.ElapsedMilliseconds / 200) + 2;
+        Assert.That(attempts, Is.LessThanOrEqualTo(allowed), $"{attempts} attempts in {watch.ElapsedMilliseconds} ms under 100 queue toggles");
+        Assert.That(attempts, Is.GreaterThan(0), "it is still retried");
+    }
+
+    [Test]
+    public async Task The_event_pump_reports_the_end_of_the_dataplanes_events_as_a_dataplane_failure()
+    {
+        var dataplane = new FakeDataplane();
+        using var reconciler = new Reconciler(dataplane, new DesiredStateStore(), new RelayStatusStore());
+        dataplane.EndEvents();
+        Assert.That(async () => await reconciler.PumpEventsAsync(CancellationToken.None), Throws.TypeOf<DataplaneFailedException>());
     }
 }

@@ -19,7 +19,7 @@ public class DesiredStateStoreTests
         {
             Assert.That(relay.Spec, Is.EqualTo(new RelaySpec(3, DeviceAttachment.Of("0000:05:08.3"), Socket3)));
             Assert.That(relay.Source, Is.EqualTo("ovsdb"));
-            Assert.That(relay.Conflicts, Is.Empty);
+            Assert.That(store.Refusals, Is.Empty);
         });
 
         long generation = relay.Generation;
@@ -29,19 +29,91 @@ public class DesiredStateStoreTests
     }
 
     [Test]
-    public void Different_sockets_or_two_devices_for_one_relay_are_a_conflict_kept_by_the_first()
+    public void Different_sockets_or_two_devices_for_one_relay_are_refused_to_the_later_claim_and_the_holder_is_untouched()
     {
         var store = new DesiredStateStore();
         store.ReplaceSlice("static", [new RelaySpec(3, DeviceAttachment.Of("net_null0"), Socket3)]);
+        long generation = store.Get(3)!.Generation;
         store.ReplaceSlice("zmq", [new RelaySpec(3, DeviceAttachment.Of("net_null1"), Socket3), new RelaySpec(4, null, Socket3 with { Path = "/other.sock" })]);
         store.ReplaceSlice("ovsdb", [new RelaySpec(4, null, Socket3 with { Path = "/third.sock" })]);
         Assert.Multiple(() =>
         {
             Assert.That(store.Get(3)!.Spec.Device!.Devices, Is.EqualTo(new[] { "net_null0" }));
-            Assert.That(store.Get(3)!.Conflicts, Is.EqualTo(new[] { "relay 3 is also requested by zmq" }));
+            Assert.That(store.Get(3)!.Generation, Is.EqualTo(generation), "the holder's relay does not change at all");
             Assert.That(store.Get(4)!.Spec.Socket!.Path, Is.EqualTo("/other.sock"));
-            Assert.That(store.Get(4)!.Conflicts, Is.EqualTo(new[] { "relay 4 is also requested by ovsdb" }));
+            Assert.That(store.Refusals.Select(r => (r.Source, r.RelayId, r.Reason)), Is.EqualTo(new[]
+            {
+                ("zmq", 3, "relay 3 is already used by relay 3 (static)"),
+                ("ovsdb", 4, "relay 4 is already used by relay 4 (zmq)"),
+            }));
         });
+    }
+
+    private static RelayClaim Row(string uuid, string name, int relay, string device) =>
+        new(uuid, $"interface {name}", new RelaySpec(relay, DeviceAttachment.Of(device), Socket3 with { Path = $"/vio{relay}.sock" }));
+
+    [Test]
+    public void A_new_ovsdb_row_cannot_take_a_running_relay_or_its_device_whatever_its_name()
+    {
+        var store = new DesiredStateStore();
+        store.ReplaceClaims("ovsdb", [Row("u-z", "zz-running", 3, "net_null3")]);
+        long generation = store.Get(3)!.Generation;
+        // "aa-..." sorts before "zz-running": the name must not decide, the time of the claim does.
+        store.ReplaceClaims("ovsdb", [Row("u-z", "zz-running", 3, "net_null3"), Row("u-a", "aa-new-relay", 3, "net_null9"), Row("u-b", "ab-new-device", 5, "net_null3")]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Get(3)!.Spec.Device!.Devices, Is.EqualTo(new[] { "net_null3" }));
+            Assert.That(store.Get(3)!.Generation, Is.EqualTo(generation));
+            Assert.That(store.Get(5), Is.Null, "a refused claim gets nothing, not even a socket");
+            Assert.That(store.RefusalOf("ovsdb", "u-a")!.Reason, Is.EqualTo("relay 3 is already used by interface zz-running (ovsdb)"));
+            Assert.That(store.RefusalOf("ovsdb", "u-b")!.Reason, Is.EqualTo("device net_null3 is already used by relay 3: interface zz-running (ovsdb)"));
+            Assert.That(store.RefusalOf("ovsdb", "u-z"), Is.Null);
+        });
+
+        // The holder goes: the next in line gets the relay.
+        store.ReplaceClaims("ovsdb", [Row("u-a", "aa-new-relay", 3, "net_null9"), Row("u-b", "ab-new-device", 5, "net_null3")]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Get(3)!.Spec.Device!.Devices, Is.EqualTo(new[] { "net_null9" }));
+            Assert.That(store.Get(5)!.Spec.Device!.Devices, Is.EqualTo(new[] { "net_null3" }));
+            Assert.That(store.Refusals, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void A_holder_that_changes_what_it_asks_for_goes_to_the_end_of_the_line()
+    {
+        var store = new DesiredStateStore();
+        store.ReplaceClaims("ovsdb", [Row("u-1", "eth1", 1, "net_null1")]);
+        store.ReplaceClaims("ovsdb", [Row("u-1", "eth1", 1, "net_null1"), Row("u-2", "eth2", 2, "net_null2")]);
+        // eth1 moves to relay 2, which eth2 holds: eth1's earlier first claim does not count.
+        store.ReplaceClaims("ovsdb", [Row("u-1", "eth1", 2, "net_null1"), Row("u-2", "eth2", 2, "net_null2")]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Get(2)!.Spec.Device!.Devices, Is.EqualTo(new[] { "net_null2" }));
+            Assert.That(store.Get(1), Is.Null);
+            Assert.That(store.RefusalOf("ovsdb", "u-1")!.Reason, Is.EqualTo("relay 2 is already used by interface eth2 (ovsdb)"));
+        });
+    }
+
+    [Test]
+    public void Across_sources_the_earlier_claim_wins_static_then_zmq_then_ovsdb_and_the_other_way_round()
+    {
+        var store = new DesiredStateStore();
+        store.ReplaceClaims("ovsdb", [Row("u-1", "eth1", 7, "net_null7")]);
+        store.ReplaceSlice("zmq", [new RelaySpec(7, DeviceAttachment.Of("net_null8"), null)]);
+        store.ReplaceSlice("static", [new RelaySpec(7, DeviceAttachment.Of("net_null9"), null), new RelaySpec(8, DeviceAttachment.Of("net_null7"), null)]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(store.Get(7)!.Source, Is.EqualTo("ovsdb"), "OVSDB claimed relay 7 first");
+            Assert.That(store.Get(8), Is.Null);
+            Assert.That(store.Refusals.Select(r => (r.Source, r.RelayId)), Is.EquivalentTo(new[] { ("zmq", 7), ("static", 7), ("static", 8) }));
+        });
+
+        var other = new DesiredStateStore();
+        other.ReplaceSlice("static", [new RelaySpec(7, DeviceAttachment.Of("net_null9"), null)]);
+        other.ReplaceClaims("ovsdb", [Row("u-1", "eth1", 7, "net_null7")]);
+        Assert.That((other.Get(7)!.Source, other.RefusalOf("ovsdb", "u-1")!.Reason), Is.EqualTo(("static", "relay 7 is already used by relay 7 (static)")));
     }
 
     [Test]

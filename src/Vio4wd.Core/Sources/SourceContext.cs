@@ -1,0 +1,99 @@
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Core.Health;
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Core.Relays;
+
+namespace Vio4wd.Core.Sources;
+
+/// <summary>
+/// What a source may do with the rest of the daemon: publish its claims (its slice, replaced
+/// whole), list what it refused and why, say how it is doing, and read back what became of its
+/// claims (refusals, relay statuses), without reaching the dataplane.
+/// </summary>
+public sealed class SourceContext
+{
+    private readonly DesiredStateStore _desired;
+    private readonly RelayStatusStore _statuses;
+    private readonly RejectedRequests _rejected;
+    private readonly DaemonParts _parts;
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        Source = source;
+        MaxRelays = maxRelays;
+        _desired = desired;
+        _statuses = statuses;
+        _rejected = rejected;
+        _parts = parts;
+    }
+
+    public string Source { get; }
+
+    /// <summary>Relay ids are 0 .. MaxRelays - 1.</summary>
+    public int MaxRelays { get; }
+
+    /// <summary>
+    /// Completes once the source has published what it found at start, or found that its peer
+    /// is not there (it keeps trying): readiness waits for this, never for a peer.
+    /// </summary>
+    public Task Initialized => _initialized.Task;
+
+    /// <summary>Raised when the outcome of claims may have changed: a refusal or a relay status (outside any lock).</summary>
+    public event Action? OutcomeChanged
+    {
+        add
+        {
+            _desired.RefusalsChanged += value;
+            _statuses.Changed += Relay(value);
+        }
+
+        remove
+        {
+            _desired.RefusalsChanged -= value;
+            _statuses.Changed -= Relay(value);
+        }
+    }
+
+    /// <summary>Replaces all of this source's claims at once and marks it initialized.</summary>
+    public void Publish(IEnumerable<RelayClaim> claims)
+    {
+        _desired.ReplaceClaims(Source, claims);
+        _initialized.TrySetResult();
+    }
+
+    /// <summary>Replaces what this source refused from its input (bad rows, out-of-range ids).</summary>
+    public void Reject(IEnumerable<RejectedRequest> rejected) => _rejected.Replace(Source, rejected);
+
+    /// <summary>Says how the source is doing; a state other than Starting also marks it initialized (it has tried).</summary>
+    public void Report(PartState state, string? detail = null)
+    {
+        _parts.Report(Source, state, detail);
+        if (state is not PartState.Starting)
+        {
+            _initialized.TrySetResult();
+        }
+    }
+
+    /// <summary>An error the source recovers from by itself (a lost connection it retries).</summary>
+    public void ReportError(string error) => _parts.Error(Source, error);
+
+    /// <summary>Why one of this source's claims was refused, or null.</summary>
+    public ClaimRefusal? RefusalOf(string key) => _desired.RefusalOf(Source, key);
+
+    public DesiredRelay? Desired(int relay) => _desired.Get(relay);
+
+    public IReadOnlyCollection<DesiredRelay> AllDesired() => _desired.All();
+
+    public RelayStatus? Status(int relay) => _statuses.Get(relay);
+
+    /// <summary>The relay's status once the reconciler acted on its current desired state, or null after the timeout.</summary>
+    public Task<RelayStatus?> AppliedAsync(int relay, TimeSpan timeout) => ReconcilePasses.AppliedAsync(_desired, _statuses, relay, timeout);
+
+    // One delegate per subscriber, so remove finds what add stored.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Action, Action<int>> _relayHandlers = [];
+
+    private Action<int> Relay(Action? handler) =>
+        handler is null ? _ => { } : _relayHandlers.GetValue(handler, h => _ => h());
+}

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vio4wd.Core.Configuration;
+using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Reconciliation;
+using Vio4wd.Daemon.Logging;
+using Vio4wd.Dataplane;
+
+namespace Vio4wd.Daemon.Hosting.Parts;
+
+/// <summary>
+/// Brings the EAL and the workers up (a failure ends the start with its cause and exit 255) and
+/// takes them down last: stopping the dataplane removes its server sockets and detaches every
+/// device, and the EAL's cleanup removes its runtime folder.
+/// </summary>
+internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions dataplaneOptions, ILogger<DataplaneService> logger, ILogger<Reconciler> reconcilerLogger) : IHostedService, IAsyncDisposable
+{
+    private EalSession? _eal;
+    private NativeDataplane? _dataplane;
+    private Reconciler? _reconciler;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        VirtioForwarderOptions options = runtime.Options;
+        IReadOnlyList<string> ealArgs = EalArgumentsBuilder.Build(options, HostInspector.Numa());
+        if (EalPreflight.Problem(options, ealArgs) is { } problem)
+        {
+            throw new StartupException(255, problem);
+        }
+
+        try
+        {
+            _eal = await EalSession.StartAsync(ealArgs, VirtioForwarder.Name).ConfigureAwait(false);
+        }
+        catch (DataplaneException e)
+        {
+            throw new StartupException(255, $"{e.Message} (EAL arguments: {string.Join(' ', ealArgs)})");
+        }
+
+        logger.DpdkVersion(DpdkBuild.Version);
+        logger.MaxRelays(DpdkBuild.MaxRelays);
+        try
+        {
+            _dataplane = await NativeDataplane.StartAsync(_eal, dataplaneOptions).ConfigureAwait(false);
+        }
+        catch (DataplaneException e)
+        {
+            throw new StartupException(255, e.Message);
+        }
+
+        string workers = string.Join(',', _dataplane.WorkerCpus);
+        logger.Workers(workers, _eal.MainLcore);
+        Directory.CreateDirectory(options.SocketDirectory);
+        _reconciler = new Reconciler(_dataplane, runtime.Desired, runtime.Statuses)
+        {
+            EventRecorded = (relay, e) =>
+                reconcilerLogger.RelayEvent(e.Type == "Warning" ? LogLevel.Warning : LogLevel.Information, relay, e.Reason, e.Message),
+            DataplaneEventSeen = e =>
+            {
+                if (DataplaneEventText.Describe(e) is { } line)
+                {
+                    reconcilerLogger.DataplaneEvent(DataplaneEventText.IsWarning(e) ? LogLevel.Warning : LogLevel.Information, line);
+                }
+            },
+            UnexpectedFailure = (relay, e) => reconcilerLogger.ReconcileDefect(relay, e.Message, e),
+            ResyncFailed = e => reconcilerLogger.ResyncFailed(e.Message),
+        };
+        runtime.Started(_dataplane, _reconciler);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        runtime.Stopped();
+        _reconciler?.Dispose();
+        _reconciler = null;
+        if (_dataplane is { } dataplane)
+        {
+            _dataplane = null;
+            await dataplane.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_eal is { } eal)
+        {
+            _eal = null;
+            await eal.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+}
