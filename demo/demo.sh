@@ -81,6 +81,8 @@ step "virtio-forwarder (no hugepages), following that OVSDB"
 	--eal-args "--no-huge -m 512 --no-pci --file-prefix=$PREFIX" > "$WORK/daemon.log" 2>&1 &
 PIDS+=($!)
 wait_for 60 "the daemon" test -S "$VIO4WD_CONTROL_SOCK"
+# The control socket answers at once; the VM needs the relay's own socket.
+wait_for 60 "relay 0's vhost-user socket" test -S "$WORK/sockets/virtio-forwarder0.sock"
 grep -E "Starting|Forwarding" "$WORK/daemon.log" || true
 
 step "The VM stand-in (dpdk-testpmd with net_virtio_user, bridged to a tap)"

@@ -24,6 +24,7 @@ public class CoreSchedulerTests
                 "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
             await daemon.WaitForOutputAsync("Forwarding", Patience);
             await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("sockets/virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+            await daemon.WaitForOutputAsync("relay 0: VM connected", Patience);
             (int code, string output) = await RunSchedulerAsync(
                 "Worker cores still sufficiently balanced.", "--console", "--poll-interval", "0.5", "--stats-ep", $"ipc://{run}/stats", "--sched-ep", $"ipc://{run}/core_sched");
             Assert.Multiple(() =>

@@ -106,7 +106,7 @@ public partial class OvsdbPortControlTests
             ["banana"] = "error: external_ids:virtio_forwarder='banana' is not an integer",
             ["nosuchvf"] = "error: no network interface nosuchvf on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
             ["range"] = "error: relay 40 is out of range (relays are 0..31)",
-            ["same"] = "error: relay 3 is already used by interface good",
+            ["same"] = "error: relay 3 is already used by interface good (ovsdb)",
         };
         foreach ((string port, string state) in expected)
         {

@@ -19,7 +19,8 @@ public class VioctlStatusTests
         {
             using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "-P", "net_null0=0",
                 "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix}");
-            await daemon.WaitForOutputAsync("Control API on", Patience);
+            // The control socket answers before the relays' sockets exist: wait for the first pass.
+            await daemon.WaitForOutputAsync("Forwarding", Patience);
             await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
             await daemon.WaitForOutputAsync("relay 0: VM connected", Patience);
 

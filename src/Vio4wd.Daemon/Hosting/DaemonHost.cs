@@ -74,7 +74,6 @@ internal static class DaemonHost
         // Asynchronously: some parts (the dataplane) only have an asynchronous dispose.
         await using var disposeHost = (IAsyncDisposable)host;
         ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaemonHost));
-        logger.LogNotice($"Starting {VirtioForwarder.Name} {VirtioForwarder.Version()}");
         using PidFile? pidFile = PidFile.Acquire(options.PidFile, out string? pidError);
         if (pidFile is null)
         {
@@ -143,6 +142,7 @@ internal static class DaemonHost
 
         // Start order (stop is the reverse). Registered as IHostedService one by one: the
         // AddHostedService(factory) overloads keep only one service per implementation type.
+        services.AddSingleton<IHostedService, StartBanner>();
         services.AddSingleton<IHostedService>(sp => new ControlSocketService(sp.GetRequiredService<DaemonRuntime>(), controlPermissions,
             sp.GetRequiredService<IControlApi>(), sp.GetService<TestHooks>(), sp.GetRequiredService<ILogger<ControlSocketService>>()));
         services.AddSingleton<IHostedService, DataplaneService>();
