@@ -35,6 +35,7 @@ public static class Vio4wdCtl
     {
         var root = new RootCommand("Status and operations of a running virtio-forwarder (vio4wd).") { ControlSocket };
         root.Add(Status());
+        root.Add(Daemon());
         root.Add(Describe());
         root.Add(Wait());
         root.Add(Stats());
@@ -57,7 +58,23 @@ public static class Vio4wdCtl
             }
 
             IReadOnlyList<RejectedRequest> rejected = await api.RejectedAsync().ConfigureAwait(false);
-            return StatusTable.Format(relays, DateTimeOffset.UtcNow) + (rejected.Count == 0 ? string.Empty : "\n\n" + StatusTable.Format(rejected));
+            DaemonView daemon = await api.DaemonAsync().ConfigureAwait(false);
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            return StatusTable.Format(relays, now)
+                + (rejected.Count == 0 ? string.Empty : "\n\n" + StatusTable.Format(rejected))
+                + "\n\n" + StatusTable.Format(daemon, now);
+        }, ct));
+        return command;
+    }
+
+    private static Command Daemon()
+    {
+        Option<string> output = OutputOption("table", "json");
+        var command = new Command("daemon", "The daemon's parts (sources, reconciler, servers): state, since when, restarts, last error") { output };
+        command.SetAction((result, ct) => RunAsync(result, async api =>
+        {
+            DaemonView daemon = await api.DaemonAsync().ConfigureAwait(false);
+            return result.GetValue(output) == "json" ? JsonSerializer.Serialize(daemon, Json) : StatusTable.Format(daemon, DateTimeOffset.UtcNow);
         }, ct));
         return command;
     }

@@ -54,9 +54,10 @@ internal sealed class TestHooks(Func<IDataplane?> dataplane)
     }
 
     /// <summary>
-    /// Faults injected into the daemon's parts, with test hooks on: VIO4WD_TEST_FAULTS="static:1,3;events:1"
-    /// makes the static source fail on its first and third run and the event pump on its first
-    /// (the event pump fails as the dataplane failing would, which ends the daemon).
+    /// Faults injected into the daemon's parts, with test hooks on: VIO4WD_TEST_FAULTS="static:1,3;ovsdb.publish:1,3;events:1"
+    /// makes the static source fail on its first and third run, the OVSDB source on its first and
+    /// third snapshot, and the event pump on its first run (as the dataplane failing would, which
+    /// ends the daemon).
     /// </summary>
     public sealed class Faults
     {
@@ -83,6 +84,15 @@ internal sealed class TestHooks(Func<IDataplane?> dataplane)
             }
 
             return faults;
+        }
+
+        /// <summary>A source publishes its claims for the <paramref name="count"/>th time: fails it when told to.</summary>
+        public void OnPublish(string source, int count)
+        {
+            if (_failOn.TryGetValue($"{source}.publish", out HashSet<int>? publishes) && publishes.Contains(count))
+            {
+                throw new InvalidOperationException($"injected fault: snapshot {count} of {source}");
+            }
         }
 
         /// <summary>Counts a run of the part and fails it when told to.</summary>

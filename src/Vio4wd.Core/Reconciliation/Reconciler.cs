@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
 using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Tasks;
 
 namespace Vio4wd.Core.Reconciliation;
 
@@ -103,8 +104,7 @@ public sealed class Reconciler : IDisposable
     }
 
     /// <summary>Processes the worklist, dataplane events and periodic resyncs until cancelled.</summary>
-    public async Task RunAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(ProcessAsync(cancellationToken), PumpEventsAsync(cancellationToken)).ConfigureAwait(false);
+    public Task RunAsync(CancellationToken cancellationToken) => Together.RunAsync(cancellationToken, ProcessAsync, PumpEventsAsync);
 
     /// <summary>
     /// Works through the worklist and resyncs periodically until cancelled. A pass that fails,

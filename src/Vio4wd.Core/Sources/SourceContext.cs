@@ -17,9 +17,13 @@ public sealed class SourceContext
     private readonly RejectedRequests _rejected;
     private readonly DaemonParts _parts;
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<int>? _publishing;
+    private int _publishes;
 
-    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts)
+    /// <param name="publishing">Called with the publish's number (from 1) before each publish; what it throws, the source's publish throws (fault injection in tests).</param>
+    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts, Action<int>? publishing = null)
     {
+        _publishing = publishing;
         ArgumentException.ThrowIfNullOrEmpty(source);
         Source = source;
         MaxRelays = maxRelays;
@@ -59,6 +63,7 @@ public sealed class SourceContext
     /// <summary>Replaces all of this source's claims at once and marks it initialized.</summary>
     public void Publish(IEnumerable<RelayClaim> claims)
     {
+        _publishing?.Invoke(Interlocked.Increment(ref _publishes));
         _desired.ReplaceClaims(Source, claims);
         _initialized.TrySetResult();
     }

@@ -25,4 +25,18 @@ internal static class StatusTable
     /// <summary>Requests no relay could be made of, below the relays.</summary>
     public static string Format(IReadOnlyList<RejectedRequest> rejected) =>
         "Not relayed:\n" + TextTable.Format(["SOURCE", "WHAT", "STATE"], rejected.Select(r => new[] { r.Source, r.Subject, $"error: {r.Reason}" }));
+
+    /// <summary>The daemon's own parts, below the relays: what is connected, serving, or faulted and since when.</summary>
+    public static string Format(DaemonView daemon, DateTimeOffset now) =>
+        $"Daemon: {(daemon.Ready ? "ready" : "starting")}, pid {daemon.Pid.ToString(CultureInfo.InvariantCulture)}, up {Age.Of(daemon.Started, now)}\n"
+        + TextTable.Format(["PART", "KIND", "STATE", "SINCE", "RESTARTS", "DETAIL", "LAST ERROR"], daemon.Parts.Select(p => new[]
+        {
+            p.Name,
+            p.Kind,
+            p.State,
+            Age.Of(p.Since, now),
+            p.Restarts.ToString(CultureInfo.InvariantCulture),
+            p.Detail ?? "-",
+            p.LastError is null ? "-" : $"{p.LastError} ({Age.Of(p.LastErrorTime ?? now, now)} ago)",
+        }));
 }

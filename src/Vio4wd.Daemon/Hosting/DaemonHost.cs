@@ -97,8 +97,8 @@ internal static class DaemonHost
         {
             // Undo what had started (sockets, the dataplane, the EAL's runtime folder).
             await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            // SIGTERM or SIGINT while starting is a clean stop.
-            return e is StartupException failure ? await FailedAsync(logger, failure).ConfigureAwait(false) : 0;
+            // SIGTERM or SIGINT while starting is a clean stop; a part's failure keeps its code.
+            return e is StartupException failure ? await FailedAsync(logger, failure).ConfigureAwait(false) : runtime.ExitCode;
         }
 
         await host.WaitForShutdownAsync().ConfigureAwait(false);

@@ -6,6 +6,7 @@ using Vio4wd.Core.Health;
 using Vio4wd.Core.Sources;
 using Vio4wd.Ovsdb;
 using Vio4wd.Ovsdb.Model;
+using Vio4wd.Core.Tasks;
 
 namespace Vio4wd.Sources.Ovsdb;
 
@@ -71,7 +72,7 @@ public sealed class OvsdbSource : IRelaySource
         context.OutcomeChanged += Due;
         try
         {
-            await Task.WhenAll(monitor.RunAsync(cancellationToken), WriteBackAsync(context, monitor, writeBackDue.Reader, cancellationToken)).ConfigureAwait(false);
+            await Together.RunAsync(cancellationToken, monitor.RunAsync, ct => WriteBackAsync(context, monitor, writeBackDue.Reader, ct)).ConfigureAwait(false);
         }
         finally
         {

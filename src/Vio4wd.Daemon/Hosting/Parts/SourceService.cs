@@ -7,7 +7,8 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 internal sealed class SourceService(IRelaySource source, DaemonRuntime runtime, TestHooks.Faults faults, ILogger<SourceService> logger)
     : SupervisedService(source.Name, "source", runtime, logger)
 {
-    public SourceContext Context { get; } = new(source.Name, runtime.MaxRelays, runtime.Desired, runtime.Statuses, runtime.Rejected, runtime.Parts);
+    public SourceContext Context { get; } = new(source.Name, runtime.MaxRelays, runtime.Desired, runtime.Statuses, runtime.Rejected, runtime.Parts,
+        publish => faults.OnPublish(source.Name, publish));
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
