@@ -66,6 +66,7 @@ demo: build
 bench: build
 	/usr/bin/python3 bench/relay_bench.py
 	/usr/bin/python3 bench/ovsdb_convergence.py
+	/usr/bin/python3 bench/startup.py
 
 clean:
 	rm -rf $(OUT)

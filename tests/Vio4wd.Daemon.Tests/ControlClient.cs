@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using StreamJsonRpc;
 using Vio4wd.Contracts.ControlApi;
-using Vio4wd.Core.ControlApi;
 
 namespace Vio4wd.Daemon.Tests;
 
@@ -26,19 +25,6 @@ internal sealed class ControlClient : IDisposable
     }
 
     public async Task<RelayView?> RelayAsync(int id) => (await Api.StatusAsync()).FirstOrDefault(r => r.Id == id);
-
-    /// <summary>Polls until <paramref name="condition"/> holds; returns how long that took.</summary>
-    public static async Task<TimeSpan> UntilAsync(Func<Task<bool>> condition, string what, TimeSpan patience)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.That(clock.Elapsed, Is.LessThan(patience), $"timed out waiting for {what}");
-            await Task.Delay(5);
-        }
-
-        return clock.Elapsed;
-    }
 
     public void Dispose() => _rpc.Dispose();
 }

@@ -1,4 +1,4 @@
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 
@@ -25,7 +25,7 @@ public class DaemonDataplaneTests
     public async Task Sigterm_while_starting_stops_cleanly_with_exit_0(string startedUpTo)
     {
         string prefix = NewPrefix();
-        using var sockets = new Vio4wd.Dataplane.Tests.Support.TempDirectory();
+        using var sockets = new Vio4wd.Testing.TempDirectory();
         // Client mode: 32 sockets with nobody listening make the start slow enough to interrupt.
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--vhostuser-client", "-V", sockets.Path,
             "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
@@ -45,7 +45,7 @@ public class DaemonDataplaneTests
     public async Task Starts_the_eal_and_stops_cleanly_on_sigterm_removing_its_sockets()
     {
         string prefix = NewPrefix();
-        using var sockets = new Vio4wd.Dataplane.Tests.Support.TempDirectory();
+        using var sockets = new Vio4wd.Testing.TempDirectory();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "-M", "0", "--nodaemon", "-V", sockets.Path, "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
         await daemon.WaitForOutputAsync("waiting for SIGTERM", TimeSpan.FromSeconds(60));
         int maxRelays = int.Parse(System.Text.RegularExpressions.Regex.Match(daemon.StandardOutput, @"Maximum relays is (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Vio4wd.Contracts.ControlApi;
-using Vio4wd.Dataplane.Tests.Support;
-using Vio4wd.Ovsdb.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 
@@ -65,11 +64,11 @@ public class DaemonPartsTests
 
         // The user guide's command: the relay comes up, in client mode as the file says.
         await ovsdb.VsctlAsync(["add-port", "br-virtio", "eth100", .. Flag("eth100", "net_null0", 3)]);
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3)) is { Source: "ovsdb", Device: "net_null0", Mode: "client" },
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3)) is { Source: "ovsdb", Device: "net_null0", Mode: "client" },
             "relay 3 from OVSDB", Patience);
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("sockets/virtio-forwarder3.sock")},server=1"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
         _prefixes.Add(vm.Prefix);
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true
             && await ovsdb.VsctlAsync("get", "interface", "eth100", "external_ids:virtio_forwarder_state") == "ready", "relay 3 ready, and its row says so", Patience);
 
         // ZMQ port control answers at the same time, about the OVSDB relay too.
@@ -107,7 +106,7 @@ public class DaemonPartsTests
 
         // The first snapshot faults; the restart's snapshot brings relay 3; the next snapshot
         // (relay 3's state written back to its row) faults again; the second restart's holds.
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0" && await PartAsync(control, "ovsdb") is { State: "Connected", Restarts: 2 },
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0" && await PartAsync(control, "ovsdb") is { State: "Connected", Restarts: 2 },
             "relay 3 and the OVSDB source connected after two restarts", Patience);
         PartView ovsdbPart = await PartAsync(control, "ovsdb");
         Assert.Multiple(() =>
@@ -119,7 +118,7 @@ public class DaemonPartsTests
 
         // It keeps following OVSDB after its restarts.
         await ovsdb.VsctlAsync(["add-port", "br0", "eth101", .. Flag("eth101", "net_null1", 4)]);
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(4))?.Device == "net_null1", "relay 4 after the restarts", Patience);
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(4))?.Device == "net_null1", "relay 4 after the restarts", Patience);
         (int code, string table, _) = await Vioctl.RunAsync("status");
         Assert.Multiple(() =>
         {

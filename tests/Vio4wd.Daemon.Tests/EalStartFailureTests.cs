@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 

@@ -1,4 +1,4 @@
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 
@@ -32,7 +32,7 @@ public class FileMonitorTests
             using ControlClient control = await ControlClient.ConnectAsync();
 
             await WriteAsync(dir, commands, "add_port eth5\n"u8.ToArray());
-            await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null3", "add_port eth5: relay 3", Patience);
+            await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null3", "add_port eth5: relay 3", Patience);
             Assert.That((await control.RelayAsync(3))?.Source, Is.EqualTo("file"));
             int mark = daemon.StandardOutput.Length;
 
@@ -56,7 +56,7 @@ public class FileMonitorTests
             Assert.That(refusals, Does.Not.Contain("relay 3:"));
 
             await WriteAsync(dir, commands, "del_port eth5"u8.ToArray());
-            await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Device is null, "del_port eth5", Patience);
+            await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device is null, "del_port eth5", Patience);
             daemon.Signal("TERM");
             Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
         }

@@ -1,7 +1,5 @@
 using Vio4wd.Contracts.ControlApi;
-using Vio4wd.Core.ControlApi;
-using Vio4wd.Dataplane.Tests.Support;
-using Vio4wd.Ovsdb.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 
@@ -52,7 +50,7 @@ public partial class OvsdbPortControlTests
 
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
         _prefixes.Add(vm.Prefix);
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true && await StateAsync(ovsdb, "eth100") == "ready",
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true && await StateAsync(ovsdb, "eth100") == "ready",
             "relay 3 ready, in vio4wdctl and in its row", Patience);
         Assert.That(await ovsdb.VsctlAsync("get", "interface", "eth100", "external_ids:virtio_forwarder_socket", "external_ids:virtio_forwarder_relay_id"),
             Is.EqualTo($"\"{sockets.File("virtio-forwarder3.sock")}\"\n\"3\""));
@@ -61,8 +59,8 @@ public partial class OvsdbPortControlTests
         async Task StepAsync(string name, string[] vsctl, int relay, string? device, string port, string? state)
         {
             await ovsdb.VsctlAsync(vsctl);
-            took[name] = await ControlClient.UntilAsync(async () => (await control.RelayAsync(relay))?.Device == device, $"{name}: relay {relay} device {device ?? "none"}", Patience);
-            await ControlClient.UntilAsync(async () => await StateAsync(ovsdb, port) == (state ?? string.Empty), $"{name}: {port} state {state ?? "gone"}", Patience);
+            took[name] = await Eventually.UntilAsync(async () => (await control.RelayAsync(relay))?.Device == device, $"{name}: relay {relay} device {device ?? "none"}", Patience);
+            await Eventually.UntilAsync(async () => await StateAsync(ovsdb, port) == (state ?? string.Empty), $"{name}: {port} state {state ?? "gone"}", Patience);
         }
 
         await StepAsync("toggle off", ["remove", "interface", "eth100", "external_ids", "virtio_forwarder"], 3, null, "eth100", null);
@@ -112,12 +110,12 @@ public partial class OvsdbPortControlTests
         };
         foreach ((string port, string state) in expected)
         {
-            await ControlClient.UntilAsync(async () => await StateAsync(ovsdb, port) == $"\"{state}\"", $"{port}: {state}", Patience);
+            await Eventually.UntilAsync(async () => await StateAsync(ovsdb, port) == $"\"{state}\"", $"{port}: {state}", Patience);
         }
 
         // A device DPDK cannot attach: the row says what the dataplane said, the relay keeps retrying.
         await ovsdb.VsctlAsync(["add-port", "br0", "ghost", .. Flag("ghost", "0000:99:00.0", 6)]);
-        await ControlClient.UntilAsync(async () => (await StateAsync(ovsdb, "ghost")).StartsWith("\"error: ", StringComparison.Ordinal), "ghost: error", Patience);
+        await Eventually.UntilAsync(async () => (await StateAsync(ovsdb, "ghost")).StartsWith("\"error: ", StringComparison.Ordinal), "ghost: error", Patience);
         string ghost = await StateAsync(ovsdb, "ghost");
         RelayView? six = await control.RelayAsync(6);
 
@@ -152,7 +150,7 @@ public partial class OvsdbPortControlTests
         using ControlClient control = await ControlClient.ConnectAsync();
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
         _prefixes.Add(vm.Prefix);
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true, "relay 3 ready", Patience);
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true, "relay 3 ready", Patience);
         int mark = daemon.StandardOutput.Length;
         RelayStatsView before = (await control.RelayAsync(3))!.Stats;
 
@@ -164,7 +162,7 @@ public partial class OvsdbPortControlTests
         Assert.That((await control.RelayAsync(4))?.Device, Is.EqualTo("net_null1"), "nothing changes while OVSDB is away");
         await ovsdb.RestartAsync();
 
-        await ControlClient.UntilAsync(async () => (await control.RelayAsync(4))?.Device is null, "relay 4 goes once OVSDB is back", Patience);
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(4))?.Device is null, "relay 4 goes once OVSDB is back", Patience);
         RelayStatsView after = (await control.RelayAsync(3))!.Stats;
         string log = daemon.StandardOutput[mark..];
         Assert.Multiple(() =>
@@ -194,7 +192,7 @@ public partial class OvsdbPortControlTests
         // ovsdb-server restart is the steady cost.
         ovsdb.Kill();
         await ovsdb.RestartAsync();
-        await ControlClient.UntilAsync(() => Task.FromResult(SyncLine().Count(daemon.StandardOutput) == 2), "the resync", Patience);
+        await Eventually.UntilAsync(() => Task.FromResult(SyncLine().Count(daemon.StandardOutput) == 2), "the resync", Patience);
         System.Text.RegularExpressions.Match first = SyncLine().Matches(daemon.StandardOutput)[0];
         System.Text.RegularExpressions.Match sync = SyncLine().Matches(daemon.StandardOutput)[1];
         IReadOnlyList<RelayView> before = await control.Api.StatusAsync();
@@ -202,7 +200,7 @@ public partial class OvsdbPortControlTests
         await ovsdb.VsctlAsync([.. Enumerable.Range(0, 200).SelectMany(i => new[] { "--", "set", "interface", $"x{i}", $"external_ids:note={i}" })]);
         await ovsdb.VsctlAsync([.. Enumerable.Range(200, 100).SelectMany(i => new[] { "--", "del-port", "br0", $"x{i}" })]);
         await ovsdb.VsctlAsync(Flag("x1999", "net_null0", 5)[1..]);
-        TimeSpan flagged = await ControlClient.UntilAsync(async () => (await control.RelayAsync(5))?.Device == "net_null0", "x1999 relayed", Patience);
+        TimeSpan flagged = await Eventually.UntilAsync(async () => (await control.RelayAsync(5))?.Device == "net_null0", "x1999 relayed", Patience);
         IReadOnlyList<RelayView> after = await control.Api.StatusAsync();
         await TestContext.Out.WriteLineAsync($"initial sync {first.Groups[1].Value} rows in {first.Groups[2].Value} ms, resync {sync.Groups[2].Value} ms; flagged row relayed in {flagged.TotalMilliseconds:0} ms");
         Assert.Multiple(() =>

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 

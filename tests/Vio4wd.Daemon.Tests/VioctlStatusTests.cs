@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
 

@@ -1,4 +1,4 @@
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Dataplane.Tests;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Vio4wd.Core.Dataplane;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Dataplane.Tests;
 

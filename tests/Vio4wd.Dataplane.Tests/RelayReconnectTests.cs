@@ -1,5 +1,5 @@
 using Vio4wd.Core.Dataplane;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Dataplane.Tests;
 

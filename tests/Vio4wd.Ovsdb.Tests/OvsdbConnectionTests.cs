@@ -1,6 +1,6 @@
 using Newtonsoft.Json.Linq;
 using Vio4wd.Ovsdb.Model;
-using Vio4wd.Ovsdb.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Ovsdb.Tests;
 

@@ -1,5 +1,5 @@
 using Vio4wd.Ovsdb.Model;
-using Vio4wd.Ovsdb.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Ovsdb.Tests;
 

@@ -1,7 +1,7 @@
 using Vio4wd.Sources.Netdev;
 using Vio4wd.Sources.Files;
 using Vio4wd.Sources.Config;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Sources.Tests;
 

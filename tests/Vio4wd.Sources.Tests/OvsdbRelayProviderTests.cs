@@ -5,7 +5,7 @@ using Vio4wd.Sources.Ovsdb;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
 using Vio4wd.Core.Dataplane;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Sources.Tests;
 

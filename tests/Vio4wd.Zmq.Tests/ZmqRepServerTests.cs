@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Vio4wd.Dataplane.Tests.Support;
+using Vio4wd.Testing;
 using Vio4wd.Zmq.Tests.Support;
 
 namespace Vio4wd.Zmq.Tests;

@@ -34,6 +34,8 @@ public sealed class Reconciler : IDisposable
     private readonly TimeProvider _time;
     private readonly Worklist _work;
     private readonly TokenBucketRateLimiter _limiter;
+    private long _resyncs;
+    private long _passes;
 
     public Reconciler(IDataplane dataplane, DesiredStateStore desired, RelayStatusStore statuses, ReconcilerOptions? options = null, TimeProvider? time = null)
     {
@@ -89,9 +91,16 @@ public sealed class Reconciler : IDisposable
             && (status.ObservedGeneration >= want.Generation || status.LastError is not null);
     }
 
+    /// <summary>Full resyncs so far (periodic, after lost events, or asked for).</summary>
+    public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>Passes over single relays so far, failed ones included.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
     /// <summary>Queues every relay that is desired or live.</summary>
     public async Task ResyncAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _resyncs);
         foreach (DesiredRelay relay in _desired.All())
         {
             _work.Add(relay.Spec.RelayId);
@@ -131,6 +140,7 @@ public sealed class Reconciler : IDisposable
                 }
                 finally
                 {
+                    Interlocked.Increment(ref _passes);
                     _work.Done(id);
                 }
             }

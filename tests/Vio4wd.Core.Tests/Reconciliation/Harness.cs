@@ -1,3 +1,4 @@
+using Vio4wd.Testing;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
@@ -29,19 +30,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public Reconciler Reconciler { get; }
 
-    public async Task ConvergedAsync(string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await MatchesAsync())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"did not converge: {what}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    public Task ConvergedAsync(string what) => Eventually.UntilAsync(MatchesAsync, $"convergence: {what}", Patience);
 
     public async ValueTask DisposeAsync()
     {

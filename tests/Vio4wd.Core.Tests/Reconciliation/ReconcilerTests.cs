@@ -1,3 +1,4 @@
+using Vio4wd.Testing;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Relays;
@@ -39,9 +40,11 @@ public class ReconcilerTests
 
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1, device: "net_null_other"), Spec(5)]);
         await h.ConvergedAsync("relay 1 changed, relay 5 added");
-        await Task.Delay(600); // three periodic resyncs
+        long resyncs = h.Reconciler.Resyncs;
+        await Eventually.UntilAsync(() => h.Reconciler.Resyncs >= resyncs + 3, "three periodic resyncs", Patience);
+        long passes = h.Reconciler.Passes;
         await h.Reconciler.ResyncAsync(CancellationToken.None);
-        await Task.Delay(100);
+        await Eventually.UntilAsync(() => h.Reconciler.Passes >= passes + 3, "a pass over each of the three relays", Patience);
 
         Assert.Multiple(() =>
         {
@@ -91,12 +94,7 @@ public class ReconcilerTests
         await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromSeconds(5), ResyncPeriod = TimeSpan.FromMinutes(1) });
         h.Dataplane.Fail("attach", 1);
         h.Desired.ReplaceSlice("static", [Spec(0)]);
-        var deadline = DateTime.UtcNow + Patience;
-        while (h.Statuses.Get(0)?.LastError is null)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the failure is recorded");
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.LastError is null), "the failure is recorded", Patience);
 
         Condition ready = h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready);
         Assert.That((ready.Status, ready.Reason, ready.Message), Is.EqualTo(("False", "Error", "attach on relay 0 failed (injected)")));
@@ -137,12 +135,7 @@ public class ReconcilerTests
         h.Desired.ReplaceSlice("static", [Spec(0)]);
         await h.ConvergedAsync("relay 0");
         h.Dataplane.ConnectVm(0);
-        var deadline = DateTime.UtcNow + Patience;
-        while (h.Statuses.Get(0)?.Ready != true)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "Ready after the VM connected");
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.Ready != true), "Ready after the VM connected", Patience);
 
         Condition ready = h.Statuses.Get(0)!.Conditions.Single(c => c.Type == ConditionTypes.Ready);
         Assert.That((ready.Reason, ready.ObservedGeneration), Is.EqualTo(("Forwarding", 1L)));
@@ -178,12 +171,7 @@ public class ReconcilerTests
         await using var h = new Harness();
         h.Dataplane.Break(1, () => new InvalidOperationException("a defect in the binding"));
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2)]);
-        var deadline = DateTime.UtcNow + Patience;
-        while (h.Statuses.Get(0)?.ObservedGeneration != 1 || h.Statuses.Get(2)?.ObservedGeneration != 1 || h.Dataplane.AttemptsOn(1) < 3)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "relays 0 and 2 converge and relay 1 is retried");
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.ObservedGeneration != 1 || h.Statuses.Get(2)?.ObservedGeneration != 1 || h.Dataplane.AttemptsOn(1) < 3), "relays 0 and 2 converge and relay 1 is retried", Patience);
 
         Assert.That(h.Statuses.Get(1)!.LastError, Is.EqualTo("InvalidOperationException: a defect in the binding"));
         h.Dataplane.Break(1, null);
@@ -201,12 +189,7 @@ public class ReconcilerTests
         await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromMilliseconds(400), ResyncPeriod = TimeSpan.FromMinutes(10) });
         h.Dataplane.Fail("attach", int.MaxValue);
         h.Desired.ReplaceSlice("static", [Spec(0)]);
-        var deadline = DateTime.UtcNow + Patience;
-        while (h.Statuses.Get(0)?.LastError is null)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the first attempt fails");
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.LastError is null), "the first attempt fails", Patience);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         int before = h.Dataplane.AttemptsOn(0);

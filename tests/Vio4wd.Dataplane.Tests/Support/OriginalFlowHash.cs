@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Vio4wd.Dataplane.Tests.Support;
+namespace Vio4wd.Dataplane.Tests;
 
 /// <summary>
 /// The original virtio-forwarder's guest-queue choice (calc_eth_header_hash: rte_jhash_32b with

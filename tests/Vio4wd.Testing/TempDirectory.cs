@@ -1,4 +1,4 @@
-namespace Vio4wd.Dataplane.Tests.Support;
+namespace Vio4wd.Testing;
 
 /// <summary>A private directory removed with everything in it.</summary>
 public sealed class TempDirectory : IDisposable

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Vio4wd.Dataplane.Tests.Support;
 
-namespace Vio4wd.Ovsdb.Tests.Support;
+namespace Vio4wd.Testing;
 
 /// <summary>
 /// A private ovsdb-server with the Open_vSwitch schema on a unix socket in a temp directory

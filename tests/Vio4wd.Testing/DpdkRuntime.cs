@@ -1,4 +1,4 @@
-namespace Vio4wd.Dataplane.Tests.Support;
+namespace Vio4wd.Testing;
 
 /// <summary>The EAL runtime folders (/var/run/dpdk/&lt;file-prefix&gt;) of DPDK processes a test started.</summary>
 public static class DpdkRuntime

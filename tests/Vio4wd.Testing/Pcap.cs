@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Vio4wd.Dataplane.Tests.Support;
+namespace Vio4wd.Testing;
 
 /// <summary>Reads and writes classic libpcap files (Ethernet, microsecond timestamps).</summary>
 public static class Pcap

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Vio4wd.Dataplane.Tests.Support;
+namespace Vio4wd.Testing;
 
 /// <summary>
 /// A <c>dpdk-testpmd</c> process standing in for a VM (net_virtio_user) or a peer, driven through
