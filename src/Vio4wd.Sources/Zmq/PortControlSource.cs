@@ -52,10 +52,7 @@ public sealed partial class PortControlSource(
 
     public async Task RunAsync(SourceContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        _context = context;
-        // What was added before a restart of this source stays added.
-        Publish();
+        Use(context);
         // Far above a valid request, so oversized ones reach the handler and get its error answer.
         using ZmqRepServer server = ZmqRepServer.Start("port control", binding, MaxRequestBytes * 4096L, HandleAsync, logger);
         context.Report(PartState.Serving, binding.Endpoint.Text);
@@ -64,6 +61,14 @@ public sealed partial class PortControlSource(
 
     /// <summary>What this source asks for on one relay; a bond keeps its name for REMOVE and QUERY_PCI.</summary>
     private sealed record Entry(RelaySpec Spec, string DeviceName);
+
+    /// <summary>Binds the source to the daemon's state; what was added before a restart of this source stays added.</summary>
+    internal void Use(SourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        Publish();
+    }
 
     public async Task<byte[]> HandleAsync(ZmqRequest request)
     {
