@@ -23,7 +23,7 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 2
+#define VIO4WD_ABI_VERSION 3
 
 VIO4WD_API int vio4wd_abi_version(void);
 
@@ -195,6 +195,21 @@ struct vio4wd_event {
 /* Wait for the next event: 1 = *ev filled, 0 = timeout, -ESHUTDOWN once the
  * dataplane stopped. Safe to call from any thread (it is no DPDK call). */
 VIO4WD_API int vio4wd_event_wait(struct vio4wd_event *ev, int timeout_ms);
+
+/*
+ * Where each field of the structs above lies: the C# declarations are
+ * checked against this. One entry per struct (field "", offset 0, its size)
+ * followed by one per field in declaration order (array-of-struct fields
+ * one entry per element, e.g. "dir[0]").
+ */
+struct vio4wd_field_layout {
+	const char *type;
+	const char *field;
+	uint32_t offset;
+	uint32_t size;
+};
+
+VIO4WD_API const struct vio4wd_field_layout *vio4wd_layout(unsigned int *count);
 
 /* Deferred control work (mempool NUMA realignment). Call from the control
  * thread after events; returns the number of relays serviced. */

@@ -20,12 +20,6 @@
 #include "dataplane.h"
 #include "errors.h"
 
-#define DEFAULT_MBUFS 4095
-#define MEMPOOL_CACHE 256
-/* MTU + 22 bytes of L2 overhead + headroom + 32 bytes of VF RX offset,
- * as the original sized them. */
-#define DEFAULT_MBUF_SIZE (2100 + 22 + RTE_PKTMBUF_HEADROOM + 32)
-#define JUMBO_MBUF_SIZE (9000 + 22 + RTE_PKTMBUF_HEADROOM + 32)
 
 struct dataplane dp = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -194,8 +188,8 @@ dp_unplace(struct relay *r, enum dir d)
 void
 dp_drop_staged(struct relay *r, enum dir d)
 {
-	struct staging *st = &r->stage[d];
-	struct dir_counters *c = &r->ctr[d];
+	struct staging *st = &r->dirs[d].stage;
+	struct dir_counters *c = &r->dirs[d].ctr;
 	uint16_t i;
 
 	for (i = 0; i < st->count; i++) {
@@ -205,63 +199,6 @@ dp_drop_staged(struct relay *r, enum dir d)
 	}
 	st->count = 0;
 	st->held = false;
-}
-
-/* The original's sizes: 4095 mbufs, n_members x 4096 - 1 for a bond. */
-unsigned int
-bond_pool_size(const struct relay *r)
-{
-	unsigned int n = dp.opts.mbufs_per_relay != 0 ? dp.opts.mbufs_per_relay : DEFAULT_MBUFS;
-
-	return r->is_bond && r->n_members > 1 ? r->n_members * (n + 1) - 1 : n;
-}
-
-static struct rte_mempool *
-create_pool(struct relay *r, int numa)
-{
-	char name[RTE_MEMPOOL_NAMESIZE];
-	unsigned int n = bond_pool_size(r);
-	uint16_t size = (dp.opts.flags & (VIO4WD_OPT_JUMBO | VIO4WD_OPT_TSO)) != 0 ?
-		JUMBO_MBUF_SIZE : DEFAULT_MBUF_SIZE;
-
-	snprintf(name, sizeof(name), "vio4wd_r%u_%u", r->id, r->pool_gen++);
-	return rte_pktmbuf_pool_create(name, n, RTE_MIN(MEMPOOL_CACHE, n / 2), 0, size,
-		numa >= 0 ? numa : SOCKET_ID_ANY);
-}
-
-int
-dp_ensure_pool(struct relay *r, int numa)
-{
-	struct rte_mempool *mp;
-
-	if (r->pool != NULL)
-		return 0;
-	mp = create_pool(r, numa);
-	if (mp == NULL && numa >= 0) {
-		RTE_LOG(WARNING, USER1, "relay %u: no memory on NUMA node %d, using any node\n",
-			r->id, numa);
-		mp = create_pool(r, -1);
-	}
-	if (mp == NULL)
-		return set_error(ENOMEM, "relay %u: cannot create its mbuf pool: %s",
-			r->id, rte_strerror(rte_errno));
-	r->numa = mp->socket_id == SOCKET_ID_ANY ? -1 : mp->socket_id;
-	__atomic_store_n(&r->pool, mp, __ATOMIC_RELEASE);
-	return 0;
-}
-
-void
-dp_release_pool_if_unused(struct relay *r)
-{
-	struct rte_mempool *mp = r->pool;
-
-	if (mp == NULL || r->has_device || r->vid >= 0 || r->cpu[DIR_VM_TO_VF] >= 0 ||
-	    r->cpu[DIR_VF_TO_VM] >= 0)
-		return;
-	__atomic_store_n(&r->pool, NULL, __ATOMIC_RELEASE);
-	dp_synchronize();
-	rte_mempool_free(mp);
-	r->numa = -1;
 }
 
 static void

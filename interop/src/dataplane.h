@@ -59,6 +59,13 @@ struct dir_counters {
 	uint64_t queue_packets[MAX_QUEUE_PAIRS];
 };
 
+/* The hot state of one direction: written only by the worker running it. */
+struct direction {
+	struct staging stage;
+	struct dir_counters ctr;
+	uint32_t tx_q_rr;        /* VM -> VF: next guest TX queue to poll */
+} __rte_cache_aligned;
+
 struct relay {
 	unsigned int id;
 
@@ -70,10 +77,9 @@ struct relay {
 	uint32_t tx_q_mask;      /* guest TX queues enabled (VM -> VF) */
 	struct rte_mempool *pool;
 
-	/* Owned by the worker of each direction. */
-	struct staging stage[DIR_COUNT];
-	uint32_t tx_q_rr;
-	struct dir_counters ctr[DIR_COUNT];
+	/* Owned by the worker of each direction, each on cache lines of its
+	 * own: the two directions may run on two workers. */
+	struct direction dirs[DIR_COUNT];
 
 	/* Control state. */
 	int cpu[DIR_COUNT];      /* worker lcore running the direction, -1 none */
@@ -162,10 +168,18 @@ void dp_unplace(struct relay *r, enum dir d);
 void dp_drop_staged(struct relay *r, enum dir d);
 
 struct worker *dp_worker_of_lcore(int lcore);
+
+/* mempool.c: one mbuf pool per relay, on the NUMA node of its VM or VF. */
 int dp_ensure_pool(struct relay *r, int numa);
 /* Mbufs a relay's pool needs (more for a bond). */
 unsigned int bond_pool_size(const struct relay *r);
 void dp_release_pool_if_unused(struct relay *r);
+/* Give a relay a new pool on another node (both directions pause). */
+int dp_move_pool(struct relay *r, int node);
+/* Move a relay's pool to the node its VM asked for, if it asked. */
+int dp_realign_pool(struct relay *r);
+/* device.c: set a stopped port up again on its relay's pool and start it. */
+int device_restart_port(struct relay *r);
 struct relay *dp_relay(unsigned int id);
 /* The error for a relay id dp_relay() refused. */
 int dp_no_relay(unsigned int id);

@@ -229,11 +229,10 @@ release_device(struct relay *r)
 	r->bond_mode = -1;
 	r->bond_name[0] = '\0';
 	r->has_device = false;
-	r->device_failed = false;
+	__atomic_store_n(&r->device_failed, false, __ATOMIC_RELEASE);
 	r->device[0] = '\0';
 }
 
-static int move_pool(struct relay *r, int node);
 
 static int
 validate_attach(struct relay *r, unsigned int relay, const char *const devices[],
@@ -304,7 +303,7 @@ vio4wd_relay_attach(unsigned int relay, const char *const devices[], unsigned in
 		ret = dp_ensure_pool(r, node);
 	}
 	if (ret == 0 && r->is_bond && r->pool != NULL && r->pool->size < bond_pool_size(r))
-		ret = move_pool(r, r->numa); /* the VM came first: grow its pool for the bond */
+		ret = dp_move_pool(r, r->numa); /* the VM came first: grow its pool for the bond */
 	if (ret == 0)
 		ret = configure_port(r, r->port, !r->is_bond);
 	if (ret == 0) {
@@ -365,11 +364,19 @@ on_port_event(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret_
 	struct rte_eth_link link;
 	int relay;
 
+	/*
+	 * No relay lock here: this runs on the interrupt or alarm thread, and
+	 * also synchronously inside ethdev calls the control thread makes with
+	 * the lock held (a bond member's link change); the control thread also
+	 * cancels the bonding PMD's link-status alarm with the lock held, which
+	 * waits for this very callback. So the flag is an atomic store, read
+	 * with an atomic load, and the relay learns of it from the event.
+	 */
 	relay = relay_of_port(port);
 	if (relay < 0)
 		return 0;
 	if (type == RTE_ETH_EVENT_INTR_RMV) {
-		dp.relays[relay].device_failed = true;
+		__atomic_store_n(&dp.relays[relay].device_failed, true, __ATOMIC_RELEASE);
 		event_post(VIO4WD_EV_DEVICE_FAILED, relay, port);
 	} else if (type == RTE_ETH_EVENT_INTR_LSC) {
 		if (rte_eth_link_get_nowait(port, &link) == 0)
@@ -393,73 +400,14 @@ device_stop(void)
 	rte_eth_dev_callback_unregister(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_LSC, on_port_event, NULL);
 }
 
-/*
- * Give a relay a new mempool on a NUMA node. Both directions pause for the
- * swap: they leave their workers, the port stops and its queues are set up
- * again on the new pool, and only then is the old pool freed.
- */
-static int
-move_pool(struct relay *r, int node)
-{
-	struct rte_mempool *old = r->pool;
-	bool had_port = r->has_device && r->port_ready;
-	enum dir d;
-	int ret;
-
-	__atomic_store_n(&r->port_ready, false, __ATOMIC_RELEASE);
-	for (d = 0; d < DIR_COUNT; d++)
-		dp_unplace(r, d);
-	dp_synchronize();
-	for (d = 0; d < DIR_COUNT; d++)
-		dp_drop_staged(r, d);
-	if (had_port)
-		rte_eth_dev_stop(r->port);
-	r->pool = NULL;
-	ret = dp_ensure_pool(r, node);
-	if (ret < 0)
-		r->pool = old;
-	if (had_port) {
-		if (configure_port(r, r->port, false) == 0 && rte_eth_dev_start(r->port) == 0)
-			__atomic_store_n(&r->port_ready, true, __ATOMIC_RELEASE);
-		dp_place(r, DIR_VF_TO_VM);
-	}
-	if (r->vid >= 0)
-		dp_place(r, DIR_VM_TO_VF);
-	if (ret == 0) {
-		rte_mempool_free(old);
-		event_post(VIO4WD_EV_MEMPOOL_MOVED, r->id, r->numa);
-	}
-	return ret;
-}
-
-/* Align a relay's mempool with the node of the VM that connected, so packets
- * do not cross the interconnect twice. */
-static int
-realign_pool(struct relay *r)
-{
-	int node = r->wanted_numa;
-
-	r->realign_pending = false;
-	if (r->pool == NULL || node < 0 || node == r->numa)
-		return 0;
-	RTE_LOG(NOTICE, USER1,
-		"relay %u: mempool affinity requires change from %d to %d to align with the connecting guest\n",
-		r->id, r->numa, node);
-	return move_pool(r, node);
-}
-
+/* Set a stopped port up again on its relay's (new) pool and start it. */
 int
-vio4wd_test_move_pool(unsigned int relay, int node)
+device_restart_port(struct relay *r)
 {
-	struct relay *r;
-	int ret;
+	int ret = configure_port(r, r->port, false);
 
-	ret = dp_begin(relay, &r);
-	if (ret < 0)
-		return ret;
-	dp_lock();
-	ret = r->pool != NULL ? move_pool(r, node) : set_error(ENOENT, "relay %u has no mempool", relay);
-	dp_unlock();
+	if (ret == 0)
+		ret = rte_eth_dev_start(r->port);
 	return ret;
 }
 
@@ -475,7 +423,7 @@ vio4wd_service(void)
 	dp_lock();
 	for (i = 0; i < dp.max_relays; i++)
 		if (dp.relays[i].realign_pending) {
-			realign_pool(&dp.relays[i]);
+			dp_realign_pool(&dp.relays[i]);
 			serviced++;
 		}
 	dp_unlock();

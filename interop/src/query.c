@@ -46,7 +46,7 @@ vio4wd_relay_get(unsigned int relay, struct vio4wd_relay_info *info)
 		(r->vid >= 0 ? VIO4WD_RELAY_VM_CONNECTED : 0) |
 		(r->has_device ? VIO4WD_RELAY_DEVICE : 0) |
 		(r->is_bond ? VIO4WD_RELAY_BOND : 0) |
-		(r->device_failed ? VIO4WD_RELAY_DEVICE_FAILED : 0) |
+		(__atomic_load_n(&r->device_failed, __ATOMIC_ACQUIRE) ? VIO4WD_RELAY_DEVICE_FAILED : 0) |
 		(r->lm_pending ? VIO4WD_RELAY_LIVE_MIGRATION : 0) |
 		(r->port_ready ? VIO4WD_RELAY_PORT_STARTED : 0);
 	info->vid = r->vid;
@@ -55,7 +55,7 @@ vio4wd_relay_get(unsigned int relay, struct vio4wd_relay_info *info)
 	for (d = 0; d < DIR_COUNT; d++) {
 		info->cpu[d] = r->cpu[d];
 		info->pin[d] = r->pin[d];
-		copy_counters(&info->dir[d], &r->ctr[d]);
+		copy_counters(&info->dir[d], &r->dirs[d].ctr);
 	}
 	info->queue_pairs = r->queue_pairs;
 	info->rx_queue_mask = __atomic_load_n(&r->rx_q_mask, __ATOMIC_RELAXED);

@@ -23,14 +23,12 @@
 #define VHOST_F_LOG_ALL 26
 #endif
 
+/* The relay serving a socket path (under the lock). */
 static struct relay *
-relay_of_vid(int vid)
+relay_with_socket(const char *path)
 {
-	char path[PATH_MAX];
 	unsigned int i;
 
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
-		return NULL;
 	for (i = 0; i < dp.max_relays; i++) {
 		struct relay *r = &dp.relays[i];
 
@@ -40,14 +38,24 @@ relay_of_vid(int vid)
 	return NULL;
 }
 
+/* The relay whose socket a connection came in on (under the lock). */
+static struct relay *
+relay_listening_for(int vid)
+{
+	char path[PATH_MAX];
+
+	return rte_vhost_get_ifname(vid, path, sizeof(path)) == 0 ? relay_with_socket(path) : NULL;
+}
+
 /*
- * The relay of a connection, without the lock: vring_state_changed and
+ * The relay of a connection: the one lookup from a vid, set when the
+ * connection came in. It takes no lock: vring_state_changed and
  * features_changed are called with the vring locks held, and a worker may be
  * spinning on one of those inside an enqueue while the lock holder waits for
  * that worker's grace period. So these callbacks must never wait.
  */
 static struct relay *
-relay_of_connection(int vid)
+relay_of_vid(int vid)
 {
 	int id;
 
@@ -63,7 +71,7 @@ on_new_connection(int vid)
 	struct relay *r;
 
 	dp_lock();
-	r = relay_of_vid(vid);
+	r = relay_listening_for(vid);
 	if (r != NULL && r->pending_vid < 0 && vid < MAX_VHOST_DEVICES) {
 		r->pending_vid = vid;
 		__atomic_store_n(&r->pending_rx_mask, 0, __ATOMIC_RELAXED);
@@ -80,7 +88,7 @@ on_destroy_connection(int vid)
 	struct relay *r;
 
 	dp_lock();
-	r = relay_of_connection(vid);
+	r = relay_of_vid(vid);
 	if (r != NULL && r->pending_vid == vid) {
 		r->pending_vid = -1;
 		__atomic_store_n(&dp.vid_relay[vid], 0, __ATOMIC_RELEASE);
@@ -92,7 +100,7 @@ static int
 on_vring_state_changed(int vid, uint16_t vring, int enable)
 {
 	unsigned int qp = vring / 2;
-	struct relay *r = relay_of_connection(vid);
+	struct relay *r = relay_of_vid(vid);
 	uint32_t *mask;
 
 	if (r == NULL || qp >= MAX_QUEUE_PAIRS)
@@ -131,8 +139,11 @@ on_new_device(int vid)
 	dp_lock();
 	r = relay_of_vid(vid);
 	if (r == NULL) {
+		/* Not the connection the relay took: a second one on its socket. */
+		r = relay_listening_for(vid);
+		ret = r != NULL ? reject(r, vid, EBUSY, "a VM is already connected (one connection per socket)") : -1;
 		dp_unlock();
-		return -1;
+		return ret;
 	}
 	if (r->vid >= 0) {
 		ret = reject(r, vid, EBUSY, "a VM is already connected (one connection per socket)");
@@ -180,14 +191,11 @@ on_new_device(int vid)
 static void
 on_destroy_device(int vid)
 {
-	struct relay *r = NULL;
-	unsigned int i;
+	struct relay *r;
 
 	dp_lock();
-	for (i = 0; i < dp.max_relays; i++)
-		if (dp.relays[i].vid == vid)
-			r = &dp.relays[i];
-	if (r == NULL) {
+	r = relay_of_vid(vid);
+	if (r == NULL || r->vid != vid) {
 		dp_unlock();
 		return;
 	}
@@ -211,9 +219,9 @@ static int
 on_features_changed(int vid, uint64_t features)
 {
 	bool logging = (features & (1ULL << VHOST_F_LOG_ALL)) != 0;
-	struct relay *r = relay_of_connection(vid);
+	struct relay *r = relay_of_vid(vid);
 
-	/* Vring locks held: no waiting here (see relay_of_connection). */
+	/* Vring locks held: no waiting here (see relay_of_vid). */
 	if (r == NULL || __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE) != vid)
 		return 0;
 	__atomic_store_n(&r->features, features, __ATOMIC_RELAXED);
@@ -237,8 +245,8 @@ static const struct rte_vhost_device_ops vhost_ops = {
 static int
 check_socket_path(unsigned int relay, const char *path, bool client)
 {
+	struct relay *other;
 	struct stat st;
-	unsigned int i;
 
 	if (path == NULL || path[0] != '/')
 		return set_error(EINVAL, "vhost-user socket path '%s' is not absolute",
@@ -247,10 +255,8 @@ check_socket_path(unsigned int relay, const char *path, bool client)
 		return set_error(ENAMETOOLONG,
 			"vhost-user socket path '%s' is longer than %d characters", path,
 			VIO4WD_PATH_LEN - 1);
-	for (i = 0; i < dp.max_relays; i++)
-		if ((dp.relays[i].socket_registered || dp.relays[i].socket_busy) &&
-		    strcmp(dp.relays[i].socket, path) == 0)
-			return set_error(EEXIST, "socket '%s' is already used by relay %u", path, i);
+	if ((other = relay_with_socket(path)) != NULL)
+		return set_error(EEXIST, "socket '%s' is already used by relay %u", path, other->id);
 	if (client || lstat(path, &st) != 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode))

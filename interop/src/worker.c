@@ -95,10 +95,10 @@ next_tx_queue(struct relay *r, uint32_t mask)
 
 	if (mask == 0)
 		return -1;
-	q = (r->tx_q_rr + 1) % MAX_QUEUE_PAIRS;
+	q = (r->dirs[DIR_VM_TO_VF].tx_q_rr + 1) % MAX_QUEUE_PAIRS;
 	rotated = (mask >> q) | (q != 0 ? mask << (MAX_QUEUE_PAIRS - q) : 0);
 	q = (q + __builtin_ctz(rotated)) % MAX_QUEUE_PAIRS;
-	r->tx_q_rr = q;
+	r->dirs[DIR_VM_TO_VF].tx_q_rr = q;
 	return (int)q;
 }
 
@@ -107,8 +107,8 @@ next_tx_queue(struct relay *r, uint32_t mask)
 static unsigned int
 relay_vm_to_vf(struct relay *r, bool *ready)
 {
-	struct staging *st = &r->stage[DIR_VM_TO_VF];
-	struct dir_counters *c = &r->ctr[DIR_VM_TO_VF];
+	struct staging *st = &r->dirs[DIR_VM_TO_VF].stage;
+	struct dir_counters *c = &r->dirs[DIR_VM_TO_VF].ctr;
 	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
 	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
 	uint16_t before = st->count, n;
@@ -227,8 +227,8 @@ vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
 static unsigned int
 relay_vf_to_vm(struct relay *r, bool *ready)
 {
-	struct staging *st = &r->stage[DIR_VF_TO_VM];
-	struct dir_counters *c = &r->ctr[DIR_VF_TO_VM];
+	struct staging *st = &r->dirs[DIR_VF_TO_VM].stage;
+	struct dir_counters *c = &r->dirs[DIR_VF_TO_VM].ctr;
 	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
 	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
 	uint16_t before = st->count, n, i;

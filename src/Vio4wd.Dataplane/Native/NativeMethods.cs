@@ -10,7 +10,7 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 2;
+    public const int AbiVersion = 3;
 
     public const int MaxQueuePairs = 32;
     public const int MaxBondMembers = 8;
@@ -86,4 +86,17 @@ internal static partial class NativeMethods
     public static partial int Service();
 
     public static string ToManagedString(nint utf8) => Marshal.PtrToStringUTF8(utf8) ?? string.Empty;
+
+    /// <summary>struct vio4wd_field_layout.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct FieldLayout
+    {
+        public nint Type;
+        public nint Field;
+        public uint Offset;
+        public uint Size;
+    }
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_layout")]
+    internal static partial nint Layout(out uint count);
 }
