@@ -1,3 +1,4 @@
+using Vio4wd.Testing;
 using System.Diagnostics;
 
 namespace Vio4wd.Daemon.Tests;
@@ -101,16 +102,8 @@ internal sealed class DaemonProcess : IDisposable
 
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!StandardOutput.Contains(text, StringComparison.Ordinal))
-        {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"daemon did not print '{text}'.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
-            }
-
-            await Task.Delay(50);
-        }
+        await Eventually.UntilAsync(() => StandardOutput.Contains(text, StringComparison.Ordinal) || _process.HasExited, $"'{text}' from the daemon", timeout);
+        Assert.That(StandardOutput, Does.Contain(text), $"daemon did not print '{text}'.\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}");
     }
 
     public void Signal(string signal)
