@@ -5,6 +5,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,9 +280,17 @@ vio4wd_dataplane_start(const struct vio4wd_options *opts)
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return set_error(errno, "cannot ignore SIGPIPE");
 
+	/* No cache line written by two workers (see struct direction). */
+	RTE_BUILD_BUG_ON(sizeof(struct direction) % RTE_CACHE_LINE_SIZE != 0);
+	RTE_BUILD_BUG_ON(offsetof(struct relay, dirs) % RTE_CACHE_LINE_SIZE != 0);
+	RTE_BUILD_BUG_ON(sizeof(struct relay) % RTE_CACHE_LINE_SIZE != 0);
+
 	dp.opts = *opts;
 	dp.max_relays = RTE_MAX_ETHPORTS;
-	dp.relays = calloc(dp.max_relays, sizeof(struct relay));
+	/* Aligned as the struct says: each direction's state has cache lines of its own. */
+	dp.relays = aligned_alloc(RTE_CACHE_LINE_SIZE, dp.max_relays * sizeof(struct relay));
+	if (dp.relays != NULL)
+		memset(dp.relays, 0, dp.max_relays * sizeof(struct relay));
 	if (dp.relays == NULL)
 		return set_error(ENOMEM, "out of memory for the relay table");
 	for (i = 0; i < dp.max_relays; i++)

@@ -59,7 +59,9 @@ struct dir_counters {
 	uint64_t queue_packets[MAX_QUEUE_PAIRS];
 };
 
-/* The hot state of one direction: written only by the worker running it. */
+/* The hot state of one direction: written only by the worker running it,
+ * so it shares no cache line with the other direction or another relay
+ * (the relay table is allocated cache-line aligned). */
 struct direction {
 	struct staging stage;
 	struct dir_counters ctr;

@@ -60,13 +60,13 @@ public sealed class OvsdbSource : IRelaySource
             {
                 if (!connected)
                 {
-                    context.Report(PartState.Connecting);
+                    context.Report(PartState.Connecting, monitor!.Endpoint.Text);
                 }
             },
             ConnectionFailed = error =>
             {
                 context.ReportError(error);
-                context.Report(PartState.Connecting);
+                context.Report(PartState.Connecting, monitor!.Endpoint.Text);
             },
         };
         context.OutcomeChanged += Due;
