@@ -97,18 +97,18 @@ public sealed class Reconciler : IDisposable
     /// <summary>Passes over single relays so far, failed ones included.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
-    /// <summary>Queues every relay that is desired or live.</summary>
+    /// <summary>Queues every relay that is desired or live (a relay backing off keeps its scheduled retry).</summary>
     public async Task ResyncAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _resyncs);
         foreach (DesiredRelay relay in _desired.All())
         {
-            _work.Add(relay.Spec.RelayId);
+            _work.AddUnlessBackingOff(relay.Spec.RelayId);
         }
 
         foreach (RelayState live in await _dataplane.ListRelaysAsync(cancellationToken).ConfigureAwait(false))
         {
-            _work.Add(live.Id);
+            _work.AddUnlessBackingOff(live.Id);
         }
     }
 
