@@ -83,6 +83,8 @@ def main():
                                            "--pid-path", work, "--control-sock", control_sock, "--eal-args",
                                            f"--no-huge -m 1024 --no-pci --file-prefix={prefix}"], stdout=log, stderr=subprocess.STDOUT))
             wait("the daemon", lambda: os.path.exists(control_sock))
+        # The control socket answers before the relays' sockets exist; the VMs need those.
+        wait("the relays' sockets", lambda: all(os.path.exists(f"{sockets}/virtio-forwarder{i}.sock") for i in range(RELAYS)))
         vdevs = []
         for i in range(RELAYS):
             vdevs += ["--vdev", f"net_virtio_user{i},path={sockets}/virtio-forwarder{i}.sock"]
