@@ -52,11 +52,19 @@ public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback
             return;
         }
 
-        if (!AllowPlainLoopback || !IsLoopback(endpoint))
+        if (Refusal(endpoint) is { } refusal)
         {
-            throw new ZmqException($"{endpoint} would listen on TCP without encryption: give a CURVE secret key "
-                + "(VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE), or use a loopback address with VIRTIOFWD_ZMQ_ALLOW_PLAIN_LOOPBACK=y");
+            throw new ZmqException(refusal);
         }
+    }
+
+    /// <summary>Why serving <paramref name="endpoint"/> with these settings is refused, or null (checked before anything starts).</summary>
+    public string? Refusal(ZmqEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return !endpoint.IsTcp || CurveSecretKey is not null || (AllowPlainLoopback && IsLoopback(endpoint)) ? null
+            : $"{endpoint} would listen on TCP without encryption: give a CURVE secret key "
+                + "(VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE), or use a loopback address with VIRTIOFWD_ZMQ_ALLOW_PLAIN_LOOPBACK=y";
     }
 
     private static bool IsLoopback(ZmqEndpoint endpoint)

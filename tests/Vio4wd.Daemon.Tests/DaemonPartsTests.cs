@@ -181,4 +181,17 @@ public class DaemonPartsTests
             }
         });
     }
+
+    [Test]
+    public async Task A_zmq_endpoint_that_would_serve_plain_tcp_is_a_configuration_error_at_start_not_a_fault_to_retry()
+    {
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "--zmq-stats-ep=tcp://0.0.0.0:5599",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("plain")}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(stderr, Does.Contain("virtio-forwarder: ZMQ stats service: tcp://0.0.0.0:5599 would listen on TCP without encryption"));
+            Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False, "nothing was started");
+        });
+    }
 }

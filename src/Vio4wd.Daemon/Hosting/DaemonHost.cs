@@ -126,6 +126,16 @@ internal static class DaemonHost
         Func<Contracts.PciAddress, string> deviceOf = TestHooks.PciAliases() ?? (pci => pci.ToString());
         // ipc:// sockets get the control socket's owner, group and mode.
         ZmqBinding Binding(string endpoint) => new(new ZmqEndpoint(endpoint), security, controlPermissions.Apply);
+        // A configuration error, not a fault to retry: refused before anything starts.
+        foreach ((string name, string? endpoint) in new[] { ("port control", options.ZmqPortControlEndpoint), ("config", options.ZmqConfigEndpoint),
+            ("stats", options.ZmqStatsEndpoint), ("core scheduler", options.ZmqCoreSchedEndpoint) })
+        {
+            if (endpoint is not null && security.Refusal(new ZmqEndpoint(endpoint)) is { } refusal)
+            {
+                throw new StartupException(1, $"ZMQ {name} service: {refusal}");
+            }
+        }
+
         ILogger LoggerOf(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
 
         services.AddSingleton(options);
