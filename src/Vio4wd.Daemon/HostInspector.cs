@@ -130,7 +130,14 @@ internal static partial class HostInspector
 
         if (account.Name.All(char.IsAsciiDigit))
         {
-            return int.Parse(account.Name, System.Globalization.CultureInfo.InvariantCulture);
+            // Any number of digits may come in; ids are 0 .. 2^31-1 here (uid_t -1 means "unchanged").
+            if (int.TryParse(account.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+            {
+                return id;
+            }
+
+            error = $"socket {kind} id {account.Name} is out of range (0..{int.MaxValue})";
+            return null;
         }
 
         nint entry = lookup(account.Name);

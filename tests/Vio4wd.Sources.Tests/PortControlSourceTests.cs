@@ -77,6 +77,9 @@ public class PortControlSourceTests
     {
         TestCaseData Case(string name, PortControlRequest request, int code, string source) => new TestCaseData(request, code, source).SetName(name);
         yield return Case("ADD: relay out of range", Request(Op.Add, 40, pcis: "0000:00:02.0"), 1, Add);
+        yield return Case("ADD: relay id 2^31, not a negative id", Request(Op.Add, 0x8000_0000, pcis: "0000:00:02.0"), 1, Add);
+        yield return Case("ADD: relay id 2^32-1", Request(Op.Add, uint.MaxValue, pcis: "0000:00:02.0"), 1, Add);
+        yield return Case("REMOVE: relay id 2^31", Request(Op.Remove, 0x8000_0000, pcis: "0000:00:02.0"), 1, Remove);
         yield return Case("ADD: relay has a device from another source", Request(Op.Add, 0, pcis: "0000:00:02.0"), 8, Add);
         yield return Case("ADD: device used by another relay", Request(Op.Add, 1, pcis: "0000:00:01.0"), 2, Add);
         yield return Case("ADD: device used, same address spelled short", Request(Op.Add, 1, pcis: "00:01.0"), 2, Add);

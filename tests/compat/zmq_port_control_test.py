@@ -134,10 +134,15 @@ class PortControl(unittest.TestCase):
                    ("two frames", None, [good, good]),
                    ("static VF's relay", pb.PortControlRequest(op=Op.ADD, virtio_id=0, conditional=False, pci_addrs=[pci("0000:00:01.4")]), None),
                    ("virtio_id on ADD_SOCK", pb.PortControlRequest(op=Op.ADD_SOCK, virtio_id=3, vhost_path="/y.sock"), None),
-                   ("relative socket path", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path="vm.sock"), None))
+                   ("relative socket path", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path="vm.sock"), None),
+                   ("virtio_id 2^31 (not relay -2^31)", pb.PortControlRequest(op=Op.ADD, virtio_id=1 << 31, conditional=False, pci_addrs=[pci("0000:00:01.6")]), None),
+                   ("virtio_id 2^32-1", pb.PortControlRequest(op=Op.REMOVE, virtio_id=(1 << 32) - 1, conditional=False, pci_addrs=[pci("0000:00:01.5")]), None))
             for name, payload, frames in bad:
                 with self.subTest(name):
-                    self.assertEqual(outcome(exchange("port_control", payload, pb.PortControlResponse, frames=frames))[0], ERROR)
+                    answer = outcome(exchange("port_control", payload, pb.PortControlResponse, frames=frames))
+                    self.assertEqual(answer[0], ERROR)
+                    if name.startswith("virtio_id 2^"):
+                        self.assertEqual(answer[1], 1, "the original's range error, at once")
             after = wait_for_traffic(self, 0)
         finally:
             vm.terminate()
@@ -146,6 +151,8 @@ class PortControl(unittest.TestCase):
         self.assertGreater(after.vm_to_vf.pkts_tx_to_vf, before.vm_to_vf.pkts_tx_to_vf)
         self.assertEqual(after.vf_to_vm.pkts_dropped_vm_not_connected, before.vf_to_vm.pkts_dropped_vm_not_connected, "without losing a packet")
         self.assertEqual(stats(9).vf.pci_addr_str, "net_null6", "the other relay is still there")
+        self.assertEqual(outcome(port(Op.ADD, ["0000:00:01.6"], virtio_id=10)), (OK, None, None), "the refused huge id left no claim on its VF")
+        self.assertEqual(outcome(port(Op.REMOVE, ["0000:00:01.6"], virtio_id=10)), (OK, None, None))
         self.assertEqual(outcome(port(Op.REMOVE, ["0000:00:01.5"], virtio_id=9)), (OK, None, None))
 
     def test_6_vio4wdctl_port_prints_and_exits_as_the_original_tester(self):

@@ -23,10 +23,27 @@ public sealed partial record DeviceSpec
 
     public override string ToString() => Text;
 
+    /// <summary>The dataplane's device string buffer holds this many characters (VIO4WD_DEVICE_LEN - 1).</summary>
+    public const int MaxLength = 511;
+
     /// <summary>Parses a PCI address or DPDK devargs; null with <paramref name="error"/> set when neither.</summary>
     public static DeviceSpec? Parse(string text, out string error)
     {
         error = string.Empty;
+        // Longer strings would be cut, and ';' joins bond members in the dataplane's report: the
+        // live device would never equal the spec, and the relay would be re-attached every pass.
+        if (text.Length > MaxLength)
+        {
+            error = $"a device string has at most {MaxLength} characters, not {text.Length}";
+            return null;
+        }
+
+        if (text.Contains(';', StringComparison.Ordinal))
+        {
+            error = "a device string cannot contain ';'";
+            return null;
+        }
+
         int comma = text.IndexOf(',', StringComparison.Ordinal);
         string name = comma < 0 ? text : text[..comma];
         string arguments = comma < 0 ? string.Empty : text[comma..];

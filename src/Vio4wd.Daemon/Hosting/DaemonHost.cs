@@ -34,6 +34,10 @@ namespace Vio4wd.Daemon.Hosting;
 /// </summary>
 internal static class DaemonHost
 {
+    // Linux's numbers; PosixSignal names only the portable signals, and takes raw numbers too.
+    private const PosixSignal SigUsr1 = (PosixSignal)10;
+    private const PosixSignal SigUsr2 = (PosixSignal)12;
+
     /// <summary>Within systemd's TimeoutStopSec (30 s) in the unit.</summary>
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
 
@@ -86,6 +90,15 @@ internal static class DaemonHost
             context.Cancel = true;
             staticSource.RequestReload();
         });
+        // Their default action ends the process without cleanup; nothing here uses them.
+        using PosixSignalRegistration usr1 = PosixSignalRegistration.Create(SigUsr1, context => Ignored(context, "SIGUSR1"));
+        using PosixSignalRegistration usr2 = PosixSignalRegistration.Create(SigUsr2, context => Ignored(context, "SIGUSR2"));
+        void Ignored(PosixSignalContext context, string name)
+        {
+            context.Cancel = true;
+            logger.SignalIgnored(name);
+        }
+
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         using CancellationTokenRegistration stopping = lifetime.ApplicationStopping.Register(() => logger.LogNotice($"Stopping {VirtioForwarder.Name}"));
         DaemonRuntime runtime = host.Services.GetRequiredService<DaemonRuntime>();

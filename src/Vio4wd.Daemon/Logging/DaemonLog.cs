@@ -34,4 +34,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "periodic resync could not read the dataplane: {Error}")]
     public static partial void ResyncFailed(this ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Signal} received; ignored")]
+    public static partial void SignalIgnored(this ILogger logger, string signal);
 }

@@ -82,7 +82,7 @@ public sealed partial class PortControlSource(
         PciAddress[] pcis = [.. port.PciAddrs.Select(a => new PciAddress(a.Domain, a.Bus, a.Slot, a.Function))];
         string op = port.Op.ToString();
         string addresses = string.Join(",", pcis);
-        LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? (int)port.VirtioId : -1);
+        LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? port.VirtioId : -1L);
 
         if (Invalid(port, pcis) is { } problem)
         {
@@ -128,11 +128,13 @@ public sealed partial class PortControlSource(
             return new PortControlResponse { Status = Status.Error };
         }
 
-        int relay = (int)port.VirtioId;
-        if (relay >= Context.MaxRelays)
+        // Compared unsigned: 2^31 and above must not become a negative relay id.
+        if (port.VirtioId >= (uint)Context.MaxRelays)
         {
             return Error(1, source);
         }
+
+        int relay = (int)port.VirtioId;
 
         (DeviceAttachment device, string name) = DeviceOf(port, pcis);
         DesiredRelay? current = Context.Desired(relay);
@@ -153,11 +155,12 @@ public sealed partial class PortControlSource(
 
     private async Task<PortControlResponse> RemoveAsync(PortControlRequest port, PciAddress[] pcis)
     {
-        int relay = (int)port.VirtioId;
-        if (relay >= Context.MaxRelays)
+        if (port.VirtioId >= (uint)Context.MaxRelays)
         {
             return Error(1, RemoveSource);
         }
+
+        int relay = (int)port.VirtioId;
 
         if (!_slice.TryGetValue(relay, out Entry? entry) || entry.Spec.Device is null)
         {
@@ -323,7 +326,7 @@ public sealed partial class PortControlSource(
     private static partial System.Text.RegularExpressions.Regex BondName();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PortControlRequest: [op={Op}, num_VFs={Count}, pci_addrs=<{Addresses}>, virtio_id={Relay}]")]
-    private static partial void LogRequest(ILogger logger, string op, int count, string addresses, int relay);
+    private static partial void LogRequest(ILogger logger, string op, int count, string addresses, long relay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PortControlRequest: invalid field value(s): {Problem}")]
     private static partial void LogInvalid(ILogger logger, string problem);

@@ -1,0 +1,116 @@
+using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Testing;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>
+/// Attacks on the daemon's inputs (issue 12), each performed against the real daemon: it refuses
+/// them or shrugs them off, and healthy relays are not disturbed.
+/// </summary>
+[NonParallelizable]
+public class HardeningTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly List<string> _prefixes = [];
+
+    [TearDown]
+    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+
+    private string Prefix(string name)
+    {
+        string prefix = $"vio4wd-hard-{name}-{Environment.ProcessId}";
+        _prefixes.Add(prefix);
+        return prefix;
+    }
+
+    [Test]
+    public async Task A_pid_file_that_is_a_symbolic_link_is_refused_and_its_target_left_alone()
+    {
+        using var dir = new TempDirectory();
+        string victim = dir.File("precious");
+        await File.WriteAllTextAsync(victim, "precious\n");
+        File.CreateSymbolicLink(dir.File("virtio-forwarder.pid"), victim);
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-p", dir.Path,
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("pidlink")}");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(stderr, Does.Contain($"the PID file {dir.File("virtio-forwarder.pid")} is a symbolic link; refusing to follow it"));
+            Assert.That(await File.ReadAllTextAsync(victim), Is.EqualTo("precious\n"), "the link's target is not truncated");
+        });
+    }
+
+    [TestCase("-u", "user")]
+    [TestCase("-g", "group")]
+    public async Task An_owner_id_of_any_size_is_a_clear_error_not_a_crash(string option, string kind)
+    {
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", $"{option}9999999999",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("bigid")}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(stderr, Does.Contain($"socket {kind} id 9999999999 is out of range"));
+            Assert.That(stderr, Does.Not.Contain("Unhandled exception"));
+        });
+    }
+
+    [Test]
+    public async Task Sigusr1_sigusr2_and_a_sighup_during_start_up_do_not_kill_the_daemon()
+    {
+        using var sockets = new TempDirectory();
+        string config = sockets.File("virtioforwarder");
+        await File.WriteAllTextAsync(config, $"VIRTIOFWD_CPU_MASK=1\nVIRTIOFWD_STATIC_VFS=(net_null0=0)\nVIRTIOFWD_DYNAMIC_SOCKETS=y\n"
+            + $"VIRTIOFWD_SOCKET_DIR={sockets.Path}\nVIRTIOFWD_EAL_ARGS=\"--no-huge -m 256 --no-pci --file-prefix={Prefix("signals")}\"\n");
+        using DaemonProcess daemon = DaemonProcess.Start("--config", config, "--nodaemon");
+        await daemon.WaitForOutputAsync("Starting virtio-forwarder", Patience);
+        daemon.Signal("HUP");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        await daemon.WaitForOutputAsync("SIGHUP: relays reloaded from the configuration", Patience);
+        daemon.Signal("USR1");
+        daemon.Signal("USR2");
+        await daemon.WaitForOutputAsync("SIGUSR2 received; ignored", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        RelayView? zero = await control.RelayAsync(0);
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.StandardOutput, Does.Contain("SIGUSR1 received; ignored"));
+            Assert.That(zero?.Device, Is.EqualTo("net_null0"), "still relaying");
+        });
+
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
+    [TestCase("net_null9;net_null8", "a device string cannot contain ';'")]
+    [TestCase("long", "a device string has at most 511 characters, not 600")]
+    public async Task A_device_string_the_dataplane_would_cut_or_split_is_refused_at_input(string device, string reason)
+    {
+        if (device == "long")
+        {
+            device = "net_null9,x=" + new string('a', 600 - "net_null9,x=".Length);
+        }
+
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        await ovsdb.VsctlAsync("add-br", "br0", "--", "add-port", "br0", "good", "--", "set", "interface", "good",
+            "external_ids:virtio_forwarder=1", "external_ids:virtio_forwarder_dev=net_null0", "external_ids:virtio_forwarder_relay=3");
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--dynamic-sockets", "-V", sockets.Path, "-O", ovsdb.Endpoint,
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devstr")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
+        long generation = (await control.RelayAsync(3))!.Generation;
+
+        await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
+            "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
+        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("get", "interface", "evil", "external_ids:virtio_forwarder_state")).Contains(reason, StringComparison.Ordinal),
+            "the row's reason", Patience);
+        IReadOnlyList<RejectedRequest> rejected = await control.Api.RejectedAsync();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await control.RelayAsync(4), Is.Null, "no relay is made of it");
+            Assert.That(rejected.Select(r => r.Subject), Does.Contain("interface evil"));
+            Assert.That((await control.RelayAsync(3))!.Generation, Is.EqualTo(generation), "the healthy relay is untouched");
+        });
+    }
+}
