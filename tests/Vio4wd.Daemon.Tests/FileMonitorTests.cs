@@ -51,9 +51,42 @@ public class FileMonitorTests
                 Assert.That(File.Exists(commands), Is.False, $"{name}: the file is consumed");
             }
 
+            // A huge (sparse) file: refused from its size, never read, no allocation of 3 GB.
+            using (FileStream huge = File.Create(dir.File("staging")))
+            {
+                huge.SetLength(3L << 30);
+            }
+
+            File.Move(dir.File("staging"), commands);
+            await daemon.WaitForOutputAsync($"the command file has {3L << 30} bytes", Patience);
+            Assert.That(File.Exists(commands), Is.False, "a root-owned regular file is consumed even when refused");
+
+            // Objects a local user can plant in /tmp: refused once each, not followed, not removed, no block.
+            (string Name, Action Plant, string Reason)[] planted =
+            [
+                ("FIFO", () => Run("mkfifo", commands), "it is not a regular file"),
+                ("symbolic link", () => File.CreateSymbolicLink(commands, Written(dir, "elsewhere", "del_port eth5\n")), "it is a symbolic link"),
+                // Owner and mode set before the file appears at the command path.
+                ("another user's file", () => { Run("chown", "65534", Written(dir, "staging", "del_port eth5\n")); File.Move(dir.File("staging"), commands); },
+                    "it is owned by uid 65534, not by root or the daemon's user"),
+                ("world-writable file", () => { File.SetUnixFileMode(Written(dir, "staging", "del_port eth5\n"), (UnixFileMode)0b110_110_110); File.Move(dir.File("staging"), commands); },
+                    "every user may write it"),
+            ];
+            foreach ((string name, Action plant, string reason) in planted)
+            {
+                plant();
+                await daemon.WaitForOutputAsync($"{commands}: refused: {reason}", Patience);
+                Assert.That(Path.Exists(commands), Is.True, $"{name}: not ours to remove");
+                File.Delete(commands);
+            }
+
             string refusals = daemon.StandardOutput[mark..];
+            Assert.Multiple(() =>
+            {
+                Assert.That(refusals.Split('\n').Count(l => l.Contains("it is not a regular file", StringComparison.Ordinal)), Is.EqualTo(1), "said once, not at every poll");
+                Assert.That(refusals, Does.Not.Contain("relay 3:"));
+            });
             Assert.That((await control.RelayAsync(3))?.Device, Is.EqualTo("net_null3"), "nothing changed");
-            Assert.That(refusals, Does.Not.Contain("relay 3:"));
 
             await WriteAsync(dir, commands, "del_port eth5"u8.ToArray());
             await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device is null, "del_port eth5", Patience);
@@ -64,6 +97,19 @@ public class FileMonitorTests
         {
             DpdkRuntime.Remove(prefix);
         }
+    }
+
+    private static string Written(TempDirectory dir, string name, string content)
+    {
+        File.WriteAllText(dir.File(name), content);
+        return dir.File(name);
+    }
+
+    private static void Run(string program, params string[] args)
+    {
+        using var process = System.Diagnostics.Process.Start(program, args);
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, $"{program} {string.Join(' ', args)}");
     }
 
     // Written aside and renamed, so the daemon never reads half a command.

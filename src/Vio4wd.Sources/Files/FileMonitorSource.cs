@@ -28,6 +28,7 @@ public sealed class FileMonitorSource(
     public const string SourceName = "file";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<int, (string Netdev, RelaySpec Spec)> _slice = [];
+    private FileIdentity _lastRefused;
 
     public string Name => SourceName;
 
@@ -43,10 +44,7 @@ public sealed class FileMonitorSource(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (File.Exists(path))
-                {
-                    await HandleAsync(context).ConfigureAwait(false);
-                }
+                Handle(context);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -54,26 +52,34 @@ public sealed class FileMonitorSource(
         }
     }
 
-    private async Task HandleAsync(SourceContext context)
+    private void Handle(SourceContext context)
     {
-        byte[] content;
-        try
+        CommandFileLook look = CommandFileReader.Look(path, FileCommand.MaxBytes);
+        if (look.Refusal is { } refusal && !look.Trusted)
         {
-            var file = new FileInfo(path);
-            // Never follow a link someone planted in a shared directory.
-            content = file.LinkTarget is not null ? throw new IOException("it is a symbolic link")
-                : file.Length > FileCommand.MaxBytes ? new byte[file.Length > int.MaxValue ? int.MaxValue : (int)file.Length]
-                : await File.ReadAllBytesAsync(path).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.FileCommandRefused(path, $"cannot read it: {e.Message}");
-            TryDelete();
+            // Not ours to remove (we never unlink what we do not trust); said once per object.
+            if (look.Identity != _lastRefused)
+            {
+                logger.FileCommandRefused(path, refusal);
+                _lastRefused = look.Identity;
+            }
+
             return;
         }
 
+        if (look.Refusal is null && look.Content is null)
+        {
+            return; // no command file
+        }
+
         TryDelete();
-        if (FileCommand.Parse(content, out string error) is not { } command)
+        if (look.Refusal is { } tooBig)
+        {
+            logger.FileCommandRefused(path, tooBig);
+            return;
+        }
+
+        if (FileCommand.Parse(look.Content, out string error) is not { } command)
         {
             logger.FileCommandRefused(path, error);
             return;
