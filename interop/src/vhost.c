@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -327,8 +328,9 @@ vio4wd_relay_register_socket(unsigned int relay, const char *path, int client)
 		return ret;
 	}
 	r->socket_registered = true;
+	/* The socket we just bound, never what a link put in its place. */
 	if (!r->client_mode && (dp.opts.socket_uid >= 0 || dp.opts.socket_gid >= 0) &&
-	    chown(path, dp.opts.socket_uid, dp.opts.socket_gid) != 0)
+	    fchownat(AT_FDCWD, path, dp.opts.socket_uid, dp.opts.socket_gid, AT_SYMLINK_NOFOLLOW) != 0)
 		RTE_LOG(WARNING, USER1, "cannot chown '%s' to %d:%d: %s\n", path,
 			dp.opts.socket_uid, dp.opts.socket_gid, strerror(errno));
 	dp_unlock();

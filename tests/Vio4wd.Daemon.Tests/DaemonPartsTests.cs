@@ -106,11 +106,13 @@ public class DaemonPartsTests
 
         // The first snapshot faults; the restart's snapshot brings relay 3; the next snapshot
         // (relay 3's state written back to its row) faults again; the second restart's holds.
-        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0" && await PartAsync(control, "ovsdb") is { State: "Connected", Restarts: 2 },
-            "relay 3 and the OVSDB source connected after two restarts", Patience);
+        await Eventually.HoldsAsync(async () => ((await control.RelayAsync(3))?.Device, await PartAsync(control, "ovsdb")),
+            seen => seen.Item1 == "net_null0" && seen.Item2 is { State: "Connected", Restarts: >= 2 },
+            Patience, "relay 3 and the OVSDB source connected after two restarts", () => daemon.StandardOutput);
         PartView ovsdbPart = await PartAsync(control, "ovsdb");
         Assert.Multiple(() =>
         {
+            Assert.That(ovsdbPart.Restarts, Is.EqualTo(2), daemon.StandardOutput);
             Assert.That(ovsdbPart.LastError, Is.EqualTo("InvalidOperationException: injected fault: snapshot 3 of ovsdb"));
             Assert.That(daemon.StandardOutput, Does.Contain("ovsdb failed: InvalidOperationException: injected fault: snapshot 1 of ovsdb; restarting it in 0.5 s"));
             Assert.That(daemon.StandardOutput, Does.Contain("ovsdb failed: InvalidOperationException: injected fault: snapshot 3 of ovsdb; restarting it in 1.0 s"));

@@ -33,7 +33,7 @@ public class PortControlSourceTests
         desired.ReplaceSlice("static", [
             new RelaySpec(0, DeviceAttachment.Of("0000:00:01.0"), new VhostSocketSpec("/run/vio0.sock", VhostMode.Server)),
             new RelaySpec(5, null, new VhostSocketSpec("/run/vio5.sock", VhostMode.Server))]);
-        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, NullLogger.Instance);
+        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, "/run", NullLogger.Instance);
         source.Use(new SourceContext("zmq", 32, desired, new RelayStatusStore(), new RejectedRequests(), new DaemonParts()));
         return source;
     }
@@ -122,6 +122,8 @@ public class PortControlSourceTests
         yield return Case("ADD_SOCK with a relay", Request(Op.AddSock, 3, path: "/run/x.sock"));
         yield return Case("QUERY_PCI without a path", Request(Op.QueryPci));
         yield return Case("a relative socket path", Request(Op.AddSock, path: "run/x.sock"));
+        yield return Case("a socket outside the socket directory", Request(Op.AddSock, path: "/var/run/dbus/system_bus_socket"));
+        yield return Case("a way out of the socket directory", Request(Op.AddSock, path: "/run/../etc/x.sock"));
         yield return new TestCaseData(new byte[] { 0xff, 0x01, 0x02 }, 1).SetName("garbage");
         yield return new TestCaseData(new byte[400], 1).SetName("over the original's 384 bytes");
         yield return new TestCaseData(Request(Op.QueryPci, path: "/run/vio5.sock").ToByteArray(), 2).SetName("two frames");

@@ -8,6 +8,9 @@ Environment: VIO4WD_ZMQ_DIR, VIO4WD_SOCKET_DIR, VIO4WD_PROTO, VIO4WD_MAX_RELAYS,
 """
 
 import os
+import shutil
+import socket
+import tempfile
 import stat
 import subprocess
 import sys
@@ -128,6 +131,12 @@ class PortControl(unittest.TestCase):
         vm = start_vm(os.path.join(SOCKET_DIR, "virtio-forwarder0.sock"), "relay0")
         try:
             before = wait_for_traffic(self, 0)
+            # A socket some other service listens on, outside the socket directory: ADD_SOCK must
+            # neither unlink it nor bind there.
+            victim_dir = tempfile.mkdtemp(prefix="vio4wd-victim-")
+            victim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            victim.bind(os.path.join(victim_dir, "service.sock"))
+            victim.listen(1)
             good = pb.PortControlRequest(op=Op.QUERY_PCI, vhost_path="/x.sock").SerializeToString()
             bad = (("garbage", "garbag\u00e9".encode(), None), ("empty frame", b"", None),
                    ("cut in the middle", good[:-2], None), ("1 MB", b"\x0a" * (1 << 20), None),
@@ -135,6 +144,7 @@ class PortControl(unittest.TestCase):
                    ("static VF's relay", pb.PortControlRequest(op=Op.ADD, virtio_id=0, conditional=False, pci_addrs=[pci("0000:00:01.4")]), None),
                    ("virtio_id on ADD_SOCK", pb.PortControlRequest(op=Op.ADD_SOCK, virtio_id=3, vhost_path="/y.sock"), None),
                    ("relative socket path", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path="vm.sock"), None),
+                   ("a socket outside the socket directory", pb.PortControlRequest(op=Op.ADD_SOCK, vhost_path=os.path.join(victim_dir, "service.sock")), None),
                    ("virtio_id 2^31 (not relay -2^31)", pb.PortControlRequest(op=Op.ADD, virtio_id=1 << 31, conditional=False, pci_addrs=[pci("0000:00:01.6")]), None),
                    ("virtio_id 2^32-1", pb.PortControlRequest(op=Op.REMOVE, virtio_id=(1 << 32) - 1, conditional=False, pci_addrs=[pci("0000:00:01.5")]), None))
             for name, payload, frames in bad:
@@ -144,6 +154,12 @@ class PortControl(unittest.TestCase):
                     if name.startswith("virtio_id 2^"):
                         self.assertEqual(answer[1], 1, "the original's range error, at once")
             after = wait_for_traffic(self, 0)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.connect(os.path.join(victim_dir, "service.sock"))
+                victim.settimeout(10)
+                victim.accept()[0].close()  # still the other service's socket, not one the daemon put there
+            victim.close()
+            shutil.rmtree(victim_dir)
         finally:
             vm.terminate()
             vm.wait(30)

@@ -180,7 +180,7 @@ internal static class DaemonHost
         sources.Add(sp => new OvsdbSource(ovsdb, provider, LoggerOf(sp, "ovsdb")));
         if (options.ZmqPortControlEndpoint is { } portControl)
         {
-            sources.Add(sp => new PortControlSource(Binding(portControl), mode, LoggerOf(sp, "zmq"), deviceOf));
+            sources.Add(sp => new PortControlSource(Binding(portControl), mode, options.SocketDirectory, LoggerOf(sp, "zmq"), deviceOf));
         }
 
         if (options.IpcPortControl)

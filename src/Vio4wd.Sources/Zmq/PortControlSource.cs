@@ -23,9 +23,11 @@ namespace Vio4wd.Sources.Zmq;
 /// told failed. Its defects are fixed: at most 8 addresses, PCI addresses compared as numbers,
 /// ids that do not apply are refused rather than ignored.
 /// </summary>
+/// <param name="socketDirectory">ADD_SOCK sockets are made here and nowhere else.</param>
 public sealed partial class PortControlSource(
     ZmqBinding binding,
     VhostMode socketMode,
+    string socketDirectory,
     ILogger logger,
     Func<PciAddress, string>? deviceOf = null) : IRelaySource
 {
@@ -84,7 +86,7 @@ public sealed partial class PortControlSource(
         string addresses = string.Join(",", pcis);
         LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? port.VirtioId : -1L);
 
-        if (Invalid(port, pcis) is { } problem)
+        if ((Invalid(port, pcis) ?? OutsideSocketDirectory(port)) is { } problem)
         {
             LogInvalid(logger, problem);
             return Error();
@@ -118,6 +120,21 @@ public sealed partial class PortControlSource(
             : port.Op is Op.QueryPci && !port.HasVhostPath ? "QUERY_PCI requires vhost_path"
             : port.HasVhostPath && port.VhostPath.Length > 0 && ValueParsers.UnixSocketPath(port.VhostPath, out string pathProblem) is null ? $"vhost_path '{port.VhostPath}': {pathProblem}"
             : null;
+    }
+
+    // A client names the path the daemon, as root, binds (and unlinks a stale socket at): only
+    // in the socket directory, never a system socket elsewhere.
+    private string? OutsideSocketDirectory(PortControlRequest port)
+    {
+        if (port.Op != Op.AddSock || !port.HasVhostPath || port.VhostPath.Length == 0)
+        {
+            return null;
+        }
+
+        string directory = Path.TrimEndingDirectorySeparator(socketDirectory);
+        return Path.GetDirectoryName(Path.GetFullPath(port.VhostPath)) == directory && !port.VhostPath.Contains("/../", StringComparison.Ordinal)
+            ? null
+            : $"vhost_path '{port.VhostPath}' is not in the socket directory {directory}";
     }
 
     private async Task<PortControlResponse> AddAsync(PortControlRequest port, PciAddress[] pcis)
