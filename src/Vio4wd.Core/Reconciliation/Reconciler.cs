@@ -204,7 +204,10 @@ public sealed class Reconciler : IDisposable
         VhostSocketSpec? liveSocket = live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode);
         DeviceAttachment? liveDevice = LiveDevice(live);
         bool socketDiffers = !Equals(liveSocket, spec?.Socket);
-        bool deviceDiffers = !RelaySpec.SameDevice(liveDevice, spec?.Device);
+        // A device that reported its removal (a VF unplugged) is taken down and attached again, with
+        // the relay's backoff while it is absent, so the relay comes back when the device does.
+        bool deviceRemoved = live.Device.Attached && live.Device.Failed && spec?.Device is not null;
+        bool deviceDiffers = !RelaySpec.SameDevice(liveDevice, spec?.Device) || deviceRemoved;
         // The spec is the one already applied, yet the relay differs: it changed underneath.
         bool drifted = before.ObservedGeneration == want?.Generation && before.Spec is not null && (socketDiffers || deviceDiffers);
         var acted = new List<string>();
@@ -229,7 +232,7 @@ public sealed class Reconciler : IDisposable
             if (liveDevice is not null)
             {
                 await _dataplane.DetachDeviceAsync(id, cancellationToken).ConfigureAwait(false);
-                acted.Add($"detached {liveDevice}");
+                acted.Add(deviceRemoved ? $"detached {liveDevice} (it was removed)" : $"detached {liveDevice}");
             }
 
             if (spec?.Device is { } device)

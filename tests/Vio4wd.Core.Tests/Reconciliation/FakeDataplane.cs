@@ -83,6 +83,18 @@ internal sealed class FakeDataplane : IDataplane
         }
     }
 
+    /// <summary>The device reports its removal (a VF unplugged): still attached, failed.</summary>
+    public void RemoveDevice(int relay)
+    {
+        lock (_lock)
+        {
+            RelayState r = Get(relay);
+            _relays[relay] = r with { Device = r.Device with { Failed = true } };
+        }
+
+        _events.Writer.TryWrite(new DataplaneEvent(DataplaneEventType.DeviceFailed, relay, relay, 0));
+    }
+
     /// <summary>The device of a relay disappears behind the control plane's back.</summary>
     public void DropDevice(int relay)
     {

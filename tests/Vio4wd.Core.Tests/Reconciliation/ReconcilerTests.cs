@@ -215,4 +215,20 @@ public class ReconcilerTests
         dataplane.EndEvents();
         Assert.That(async () => await reconciler.PumpEventsAsync(CancellationToken.None), Throws.TypeOf<DataplaneFailedException>());
     }
+
+    [Test]
+    public async Task A_removed_device_is_attached_again_once_it_is_back()
+    {
+        await using var h = new Harness();
+        h.Desired.ReplaceSlice("static", [Spec(0)]);
+        await h.ConvergedAsync("relay 0");
+        h.Dataplane.Fail("attach", 3); // the VF is away for three attempts
+        h.Dataplane.RemoveDevice(0);
+        await Eventually.UntilAsync(async () => (await h.Dataplane.GetRelayAsync(0)).Device is { Attached: true, Failed: false }, "relay 0's device back", Patience);
+        Assert.Multiple(() =>
+        {
+            Assert.That(h.Dataplane.Calls[0], Is.EqualTo(new[] { "register", "attach", "detach", "attach" }), "taken down once, attached when it could be");
+            Assert.That(h.Statuses.Get(0)!.Events.Select(e => e.Message), Is.SupersetOf(new[] { "device (port 0) reported its removal", "attached net_null0" }));
+        });
+    }
 }
