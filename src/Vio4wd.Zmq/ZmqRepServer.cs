@@ -20,11 +20,13 @@ public sealed partial class ZmqRepServer : IDisposable
     private readonly Thread _thread;
     private readonly Func<ZmqRequest, Task<byte[]>> _handler;
     private readonly ILogger _logger;
+    private readonly long _maxMessageBytes;
     private volatile bool _stopping;
 
-    private ZmqRepServer(string name, ZmqEndpoint endpoint, nint context, nint socket, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    private ZmqRepServer(string name, ZmqEndpoint endpoint, nint context, nint socket, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
     {
         Name = name;
+        _maxMessageBytes = maxMessageBytes;
         Endpoint = endpoint;
         _context = context;
         _socket = socket;
@@ -83,7 +85,7 @@ public sealed partial class ZmqRepServer : IDisposable
             throw;
         }
 
-        var server = new ZmqRepServer(name, endpoint, context, socket, handler, logger);
+        var server = new ZmqRepServer(name, endpoint, context, socket, maxMessageBytes, handler, logger);
         server._thread.Start();
         LogListening(logger, name, endpoint.Text);
         return server;
@@ -133,7 +135,9 @@ public sealed partial class ZmqRepServer : IDisposable
         }
     }
 
-    // All frames of one request; null when nothing came within the poll interval.
+    // All frames of one request; null when nothing came within the poll interval. libzmq caps each
+    // frame; the request as a whole keeps at most that many bytes too (the rest of a long
+    // multipart request is received and dropped, never buffered), and handlers see it as oversized.
     private unsafe ZmqRequest? Receive()
     {
         using var bytes = new MemoryStream();
@@ -157,7 +161,8 @@ public sealed partial class ZmqRepServer : IDisposable
                     return frames == 0 ? null : new ZmqRequest(bytes.ToArray(), frames);
                 }
 
-                bytes.Write(new ReadOnlySpan<byte>(LibZmq.MsgData(&message), (int)LibZmq.MsgSize(&message)));
+                long room = Math.Max(0, _maxMessageBytes - bytes.Length);
+                bytes.Write(new ReadOnlySpan<byte>(LibZmq.MsgData(&message), (int)Math.Min(room, (long)LibZmq.MsgSize(&message))));
                 frames++;
                 more = LibZmq.MsgMore(&message) != 0;
             }

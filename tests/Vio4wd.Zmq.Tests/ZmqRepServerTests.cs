@@ -103,4 +103,24 @@ public class ZmqRepServerTests
         var error = Assert.Throws<ZmqException>(() => Start("bogus://x", _ => Task.FromResult(Array.Empty<byte>())));
         Assert.That(error!.Message, Does.StartWith("test: cannot bind bogus://x: "));
     }
+
+    [Test]
+    public async Task A_multipart_request_is_kept_to_the_size_cap_however_many_frames_it_has()
+    {
+        using var dir = new TempDirectory();
+        string endpoint = $"ipc://{dir.File("capped")}";
+        (int Bytes, int Frames) seen = default;
+        using (ZmqRepServer server = ZmqRepServer.Start("test", new ZmqEndpoint(endpoint), _ => { }, ZmqSecurity.IpcOnly, 1 << 20, r =>
+        {
+            seen = (r.Bytes.Length, r.Frames);
+            return Task.FromResult(Encoding.ASCII.GetBytes("refused"));
+        }, NullLogger.Instance))
+        {
+            // 24 frames of 1 MB each: each within libzmq's per-frame limit, 24 MB together.
+            byte[]? answer = await PyZmq.RequestAsync(endpoint, [.. Enumerable.Range(0, 24).Select(_ => new byte[1 << 20])]);
+            Assert.That(Encoding.ASCII.GetString(answer!), Is.EqualTo("refused"));
+        }
+
+        Assert.That(seen, Is.EqualTo((1 << 20, 24)), "every frame counted, no more than the cap kept");
+    }
 }
