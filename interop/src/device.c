@@ -190,9 +190,14 @@ attach_bond(struct relay *r, const char *const devices[], unsigned int n, int mo
 
 	snprintf(r->bond_name, sizeof(r->bond_name), "net_bonding_vio4wd%u", r->id);
 	port = rte_eth_bond_create(r->bond_name, (uint8_t)mode, (uint8_t)numa);
-	if (port < 0)
-		return set_error(EINVAL, "cannot create bond '%s' in mode %d: %s", r->bond_name,
-			mode, rte_strerror(-port));
+	if (port < 0) {
+		/* No bond and no port of ours: releasing must touch nothing (r->port
+		 * may be another relay's port). */
+		r->is_bond = false;
+		r->bond_name[0] = '\0';
+		return set_error(EINVAL, "cannot create bond 'net_bonding_vio4wd%u' in mode %d: %s",
+			r->id, mode, rte_strerror(-port));
+	}
 	r->port = (uint16_t)port;
 	for (i = 0; i < n; i++) {
 		uint16_t member;
