@@ -91,16 +91,16 @@ public sealed class Testpmd : IAsyncDisposable
     /// </summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Output.Contains("Checking link statuses...\nDone", StringComparison.Ordinal))
+        // Its stderr lines ("Error during enabling promiscuous mode ...") can land between the two.
+        bool Ready()
         {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"testpmd {Prefix} did not become ready:\n{Output}");
-            }
-
-            await Task.Delay(20);
+            string output = Output;
+            int check = output.IndexOf("Checking link statuses...", StringComparison.Ordinal);
+            return check >= 0 && output.IndexOf("\nDone", check, StringComparison.Ordinal) > 0;
         }
+
+        await Eventually.UntilAsync(() => Ready() || _process.HasExited, $"testpmd {Prefix} to start its ports", timeout);
+        Assert.That(Ready(), Is.True, $"testpmd {Prefix} did not become ready:\n{Output}");
     }
 
     /// <summary>
