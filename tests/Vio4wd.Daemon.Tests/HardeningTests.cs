@@ -103,7 +103,7 @@ public class HardeningTests
 
         await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
             "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
-        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("get", "interface", "evil", "external_ids:virtio_forwarder_state")).Contains(reason, StringComparison.Ordinal),
+        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("--if-exists", "get", "interface", "evil", "external_ids:virtio_forwarder_state")).Contains(reason, StringComparison.Ordinal),
             "the row's reason", Patience);
         IReadOnlyList<RejectedRequest> rejected = await control.Api.RejectedAsync();
         Assert.Multiple(async () =>

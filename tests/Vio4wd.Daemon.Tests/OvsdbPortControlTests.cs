@@ -162,8 +162,8 @@ public partial class OvsdbPortControlTests
         ovsdb.Kill();
         await daemon.WaitForOutputAsync("disconnected; reconnecting", Patience);
         await ovsdb.TransactFileAsync($$"""["Open_vSwitch",{"op":"mutate","table":"Bridge","where":[["name","==","br0"]],"mutations":[["ports","delete",["set",[["uuid","{{eth101Port}}"]]]]]}]""");
-        await Task.Delay(1000);
-        RelayStatsView whileDown = (await control.RelayAsync(3))!.Stats;
+        RelayStatsView whileDown = await Eventually.HoldsAsync(async () => (await control.RelayAsync(3))!.Stats,
+            s => s.VfToVm.TxPackets > before.VfToVm.TxPackets, Patience, "relay 3 forwarding while OVSDB is down");
         Assert.That((await control.RelayAsync(4))?.Device, Is.EqualTo("net_null1"), "nothing changes while OVSDB is away");
         await ovsdb.RestartAsync();
 
