@@ -109,7 +109,8 @@ public class RelayControlTests
         await Dataplane.DetachDeviceAsync(Relay);
         var seen = new List<DataplaneEventType>();
         using var timeout = new CancellationTokenSource(Patience);
-        while (!seen.Contains(DataplaneEventType.DeviceDetached))
+        // The vhost thread notices the killed VM on its own time: the detach may be reported first.
+        while (!seen.Contains(DataplaneEventType.DeviceDetached) || !seen.Contains(DataplaneEventType.VmDisconnected))
         {
             DataplaneEvent e = await Dataplane.Events.ReadAsync(timeout.Token);
             if (e.Relay == Relay)
