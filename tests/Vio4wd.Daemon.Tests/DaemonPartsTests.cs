@@ -104,26 +104,27 @@ public class DaemonPartsTests
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
 
-        // The first snapshot faults; the restart's snapshot brings relay 3; the next snapshot
-        // (relay 3's state written back to its row) faults again; the second restart's holds.
+        // The first snapshot faults; the restart's snapshot brings relay 3.
         await Eventually.HoldsAsync(async () => ((await control.RelayAsync(3))?.Device, await PartAsync(control, "ovsdb")),
-            seen => seen.Item1 == "net_null0" && seen.Item2 is { State: "Connected", Restarts: >= 2 },
-            Patience, "relay 3 and the OVSDB source connected after two restarts", () => daemon.StandardOutput);
+            seen => seen.Item1 == "net_null0" && seen.Item2 is { State: "Connected", Restarts: >= 1 },
+            Patience, "relay 3 and the OVSDB source connected after a restart", () => daemon.StandardOutput);
+
+        // The third snapshot faults too: it is this change, or the source's own write-back of
+        // relay 3's state to its row if that came first. After the restart the change is there.
+        await ovsdb.VsctlAsync(["add-port", "br0", "eth101", .. Flag("eth101", "net_null1", 4)]);
+        await Eventually.HoldsAsync(async () => ((await control.RelayAsync(4))?.Device, await PartAsync(control, "ovsdb")),
+            seen => seen.Item1 == "net_null1" && seen.Item2 is { State: "Connected", Restarts: >= 2 },
+            Patience, "relay 4 and the OVSDB source connected after a second restart", () => daemon.StandardOutput);
         PartView ovsdbPart = await PartAsync(control, "ovsdb");
+        RelayView? three = await control.RelayAsync(3);
+        (int code, string table, _) = await Vioctl.RunAsync("status");
         Assert.Multiple(() =>
         {
             Assert.That(ovsdbPart.Restarts, Is.EqualTo(2), daemon.StandardOutput);
             Assert.That(ovsdbPart.LastError, Is.EqualTo("InvalidOperationException: injected fault: snapshot 3 of ovsdb"));
             Assert.That(daemon.StandardOutput, Does.Contain("ovsdb failed: InvalidOperationException: injected fault: snapshot 1 of ovsdb; restarting it in 0.5 s"));
             Assert.That(daemon.StandardOutput, Does.Contain("ovsdb failed: InvalidOperationException: injected fault: snapshot 3 of ovsdb; restarting it in 1.0 s"));
-        });
-
-        // It keeps following OVSDB after its restarts.
-        await ovsdb.VsctlAsync(["add-port", "br0", "eth101", .. Flag("eth101", "net_null1", 4)]);
-        await Eventually.UntilAsync(async () => (await control.RelayAsync(4))?.Device == "net_null1", "relay 4 after the restarts", Patience);
-        (int code, string table, _) = await Vioctl.RunAsync("status");
-        Assert.Multiple(() =>
-        {
+            Assert.That(three?.Device, Is.EqualTo("net_null0"), "relay 3 stayed through the restarts");
             Assert.That(code, Is.Zero);
             Assert.That(table, Does.Match(@"ovsdb\s+source\s+Connected\s+\S+\s+2\s"), "vio4wdctl status shows the part, its state and its restarts");
         });

@@ -96,9 +96,25 @@ public sealed class SourceContext
     /// <summary>The relay's status once the reconciler acted on its current desired state, or null after the timeout.</summary>
     public Task<RelayStatus?> AppliedAsync(int relay, TimeSpan timeout) => ReconcilePasses.AppliedAsync(_desired, _statuses, relay, timeout);
 
-    // One delegate per subscriber, so remove finds what add stored.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Action, Action<int>> _relayHandlers = [];
+    // One wrapper per subscriber, found again by delegate equality (target and method), so a
+    // remove with another instance of the same handler removes what the add stored.
+    private readonly Dictionary<Action, Action<int>> _relayHandlers = [];
 
-    private Action<int> Relay(Action? handler) =>
-        handler is null ? _ => { } : _relayHandlers.GetValue(handler, h => _ => h());
+    private Action<int> Relay(Action? handler)
+    {
+        if (handler is null)
+        {
+            return _ => { };
+        }
+
+        lock (_relayHandlers)
+        {
+            if (!_relayHandlers.TryGetValue(handler, out Action<int>? wrapper))
+            {
+                _relayHandlers[handler] = wrapper = _ => handler();
+            }
+
+            return wrapper;
+        }
+    }
 }

@@ -51,11 +51,11 @@ public sealed class OvsdbSource : IRelaySource
     {
         ArgumentNullException.ThrowIfNull(context);
         var writeBackDue = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        void Due() => writeBackDue.Writer.TryWrite(true);
+        Action due = () => writeBackDue.Writer.TryWrite(true);
         OvsdbMonitor? monitor = null;
         monitor = new OvsdbMonitor(_endpoints, Database, [Interfaces], _monitorOptions, _logger)
         {
-            SnapshotChanged = (snapshot, _) => OnSnapshotAsync(context, snapshot, monitor!.Endpoint, Due),
+            SnapshotChanged = (snapshot, _) => OnSnapshotAsync(context, snapshot, monitor!.Endpoint, due),
             ConnectionChanged = connected =>
             {
                 if (!connected)
@@ -69,14 +69,14 @@ public sealed class OvsdbSource : IRelaySource
                 context.Report(PartState.Connecting, monitor!.Endpoint.Text);
             },
         };
-        context.OutcomeChanged += Due;
+        context.OutcomeChanged += due;
         try
         {
             await Together.RunAsync(cancellationToken, monitor.RunAsync, ct => WriteBackAsync(context, monitor, writeBackDue.Reader, ct)).ConfigureAwait(false);
         }
         finally
         {
-            context.OutcomeChanged -= Due;
+            context.OutcomeChanged -= due;
         }
     }
 
