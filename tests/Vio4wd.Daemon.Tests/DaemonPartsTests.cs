@@ -28,6 +28,15 @@ public class DaemonPartsTests
     private static string[] Flag(string port, string device, int relay) =>
         ["--", "set", "interface", port, "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev={device}", $"external_ids:virtio_forwarder_relay={relay}"];
 
+    // What a stopped daemon must not leave behind, whatever stopped it.
+    private static void AssertLeftNothing(string prefix, TempDirectory sockets)
+    {
+        Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False, "control socket removed");
+        Assert.That(File.Exists(Path.Combine(DaemonProcess.PidDirectory, "virtio-forwarder.pid")), Is.False, "PID file removed");
+        Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "DPDK runtime folder removed");
+        Assert.That(Directory.GetFileSystemEntries(sockets.Path), Is.Empty, "vhost-user sockets removed");
+    }
+
     private static async Task<PartView> PartAsync(ControlClient control, string name) =>
         (await control.Api.DaemonAsync()).Parts.Single(p => p.Name == name);
 
@@ -134,10 +143,7 @@ public class DaemonPartsTests
         Assert.Multiple(async () =>
         {
             Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
-            Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False, "control socket removed");
-            Assert.That(File.Exists(Path.Combine(DaemonProcess.PidDirectory, "virtio-forwarder.pid")), Is.False, "PID file removed");
-            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "DPDK runtime folder removed");
-            Assert.That(Directory.GetFileSystemEntries(sockets.Path), Is.Empty, "vhost-user sockets removed");
+            AssertLeftNothing(prefix, sockets);
         });
     }
 
@@ -154,10 +160,7 @@ public class DaemonPartsTests
         {
             Assert.That(exit, Is.EqualTo(70), "EX_SOFTWARE, so systemd (Restart=on-failure) or the kubelet restarts it");
             Assert.That(daemon.StandardOutput, Does.Contain("events: the dataplane failed: injected fault: run 1 of events"));
-            Assert.That(File.Exists(DaemonProcess.ControlSocket), Is.False, "control socket removed");
-            Assert.That(File.Exists(Path.Combine(DaemonProcess.PidDirectory, "virtio-forwarder.pid")), Is.False, "PID file removed");
-            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "DPDK runtime folder removed");
-            Assert.That(Directory.GetFileSystemEntries(sockets.Path), Is.Empty, "vhost-user sockets removed");
+            AssertLeftNothing(prefix, sockets);
         });
     }
 
