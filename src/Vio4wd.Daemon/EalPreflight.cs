@@ -11,7 +11,6 @@ namespace Vio4wd.Daemon;
 /// </summary>
 internal static class EalPreflight
 {
-    private const string SysCpu = "/sys/devices/system/cpu";
     private const string DpdkRunDirectory = "/var/run/dpdk";
     private const int FTest = 3;
 
@@ -21,23 +20,14 @@ internal static class EalPreflight
 
     private static string? OfflineCpu(IReadOnlyList<string> args)
     {
-        if (Last(args, "-l") is not { } list || ValueParsers.CpuSet(list, int.MaxValue, out _) is not { } cpus)
+        if (Last(args, "-l") is not { } list || ValueParsers.CpuSet(list, int.MaxValue, out _) is not { } cpus
+            || HostInspector.OnlineCpus() is not { } online)
         {
             return null;
         }
 
-        foreach (int cpu in cpus)
-        {
-            string dir = Path.Combine(SysCpu, $"cpu{cpu}");
-            string online = Path.Combine(dir, "online");
-            bool isOnline = Directory.Exists(dir) && (!File.Exists(online) || File.ReadAllText(online).Trim() != "0");
-            if (!isOnline)
-            {
-                return $"CPU {cpu} is offline or absent on this host (CPUs from VIRTIOFWD_CPU_MASK and the main lcore: {list})";
-            }
-        }
-
-        return null;
+        return cpus.Where(cpu => !online.Contains(cpu)).Select(cpu =>
+            $"CPU {cpu} is offline or absent on this host (CPUs from VIRTIOFWD_CPU_MASK and the main lcore: {list})").FirstOrDefault();
     }
 
     private static string? Hugepages(VirtioForwarderOptions options, IReadOnlyList<string> args)

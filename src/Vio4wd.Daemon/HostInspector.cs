@@ -84,7 +84,8 @@ internal static partial class HostInspector
         return new NumaTopology(nodeOfCpu, Math.Max(1, nodes));
     }
 
-    private static HashSet<int>? OnlineCpus()
+    /// <summary>The kernel's list of online CPUs, or null where it cannot be read.</summary>
+    public static HashSet<int>? OnlineCpus()
     {
         string path = Path.Combine(SysCpu, "online");
         if (!File.Exists(path))

@@ -74,7 +74,6 @@ public sealed class DaemonParts(TimeProvider? time = null)
             Since = p.State == PartState.Faulted ? p.Since : _time.GetUtcNow(),
             LastError = error,
             LastErrorTime = _time.GetUtcNow(),
-            Restarts = p.Restarts,
         });
 
     /// <summary>Records an error the part recovers from by itself (it keeps its state).</summary>

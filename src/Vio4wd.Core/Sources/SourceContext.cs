@@ -23,8 +23,8 @@ public sealed class SourceContext
     /// <param name="publishing">Called with the publish's number (from 1) before each publish; what it throws, the source's publish throws (fault injection in tests).</param>
     public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts, Action<int>? publishing = null)
     {
-        _publishing = publishing;
         ArgumentException.ThrowIfNullOrEmpty(source);
+        _publishing = publishing;
         Source = source;
         MaxRelays = maxRelays;
         _desired = desired;
