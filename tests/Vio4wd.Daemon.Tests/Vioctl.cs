@@ -1,3 +1,4 @@
+using Vio4wd.Testing;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -12,8 +13,29 @@ internal static class Vioctl
         RunAsync(DaemonProcess.CtlLauncher, args);
 
     /// <summary>Runs vio4wdctl as another (unprivileged) user.</summary>
-    public static Task<(int Code, string Stdout, string Stderr)> RunAsUserAsync(string user, params string[] args) =>
-        RunAsync("runuser", ["-u", user, "--", DaemonProcess.CtlLauncher, .. args]);
+    /// <remarks>
+    /// From a copy of the built CLI that every user can read: the checkout itself may sit in a
+    /// directory only root can enter (a clone in a `mktemp -d` directory, say).
+    /// </remarks>
+    public static async Task<(int Code, string Stdout, string Stderr)> RunAsUserAsync(string user, params string[] args)
+    {
+        using var copy = new TempDirectory();
+        File.SetUnixFileMode(copy.Path, (UnixFileMode)0b111_101_101);
+        string built = Path.Combine(DaemonProcess.RepoRoot, "src", "Vio4wd.Ctl", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0");
+        foreach (string file in Directory.EnumerateFiles(built, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(copy.Path, Path.GetRelativePath(built, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        foreach (string dir in Directory.EnumerateDirectories(copy.Path, "*", SearchOption.AllDirectories))
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        }
+
+        return await RunAsync("runuser", ["-u", user, "--", "dotnet", Path.Combine(copy.Path, "vio4wdctl.dll"), .. args]);
+    }
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args)
     {
