@@ -80,6 +80,7 @@ def main():
         sockets = os.path.join(work, "sockets")
         with open(os.path.join(work, "daemon.log"), "w") as log:
             procs.append(subprocess.Popen([DAEMON, "--nodaemon", "--loglevel", "4", "-C", "1", "-V", sockets, "-O", f"unix:{sock}",
+                                           "--allow-runtime-devargs",
                                            "--pid-path", work, "--control-sock", control_sock, "--eal-args",
                                            f"--no-huge -m 1024 --no-pci --file-prefix={prefix}"], stdout=log, stderr=subprocess.STDOUT))
             wait("the daemon", lambda: os.path.exists(control_sock))

@@ -55,6 +55,7 @@ public class DaemonPartsTests
             ["VIRTIOFWD_ZMQ_STATS_EP"] = $"ipc://{run}/stats",
             ["VIRTIOFWD_ZMQ_CORE_SCHED_EP"] = $"ipc://{run}/core_sched",
             ["VIRTIOFWD_OVSDB_SOCK_PATH"] = ovsdb.Socket,
+            ["VIRTIOFWD_ALLOW_RUNTIME_DEVARGS"] = "y",
             ["VIRTIOFWD_SOCKET_DIR"] = dir.File("sockets"),
             ["VIRTIOFWD_PID_DIR"] = DaemonProcess.PidDirectory,
             ["VIRTIOFWD_CONTROL_SOCK"] = DaemonProcess.ControlSocket,
@@ -109,7 +110,7 @@ public class DaemonPartsTests
         string prefix = Prefix("faults");
         using DaemonProcess daemon = DaemonProcess.Start(
             new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1", ["VIO4WD_TEST_FAULTS"] = "ovsdb.publish:1,3" },
-            "-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint, "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix}");
+            "-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint, "--allow-runtime-devargs", "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
 

@@ -95,7 +95,7 @@ public class HardeningTests
         await ovsdb.VsctlAsync("add-br", "br0", "--", "add-port", "br0", "good", "--", "set", "interface", "good",
             "external_ids:virtio_forwarder=1", "external_ids:virtio_forwarder_dev=net_null0", "external_ids:virtio_forwarder_relay=3");
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--dynamic-sockets", "-V", sockets.Path, "-O", ovsdb.Endpoint,
-            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devstr")}");
+            "--allow-runtime-devargs", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devstr")}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
@@ -110,6 +110,40 @@ public class HardeningTests
         {
             Assert.That(await control.RelayAsync(4), Is.Null, "no relay is made of it");
             Assert.That(rejected.Select(r => r.Subject), Does.Contain("interface evil"));
+            Assert.That((await control.RelayAsync(3))!.Generation, Is.EqualTo(generation), "the healthy relay is untouched");
+        });
+    }
+
+    // Without --allow-runtime-devargs an OVSDB writer cannot hand DPDK a device string: net_pcap's
+    // tx_pcap truncated the named file, iface= bridged a VM onto a host NIC.
+    [TestCase("net_pcap9,tx_pcap={victim}")]
+    [TestCase("net_pcap8,iface=lo")]
+    [TestCase("0000:05:08.1,representor=[0-3]")]
+    public async Task An_ovsdb_row_naming_a_dpdk_device_string_is_refused_and_opens_nothing(string device)
+    {
+        await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
+        using var sockets = new TempDirectory();
+        string victim = sockets.File("precious");
+        await File.WriteAllTextAsync(victim, "precious\n");
+        device = device.Replace("{victim}", victim, StringComparison.Ordinal);
+        await ovsdb.VsctlAsync("add-br", "br0");
+        // The healthy relay comes from the config file, which may name vdevs.
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--dynamic-sockets", "-V", sockets.Path, "-O", ovsdb.Endpoint,
+            "-P", "net_null0=3", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devargs")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
+        long generation = (await control.RelayAsync(3))!.Generation;
+
+        await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
+            "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
+        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("--if-exists", "get", "interface", "evil", "external_ids:virtio_forwarder_state"))
+                .Contains("runtime sources take PCI addresses only", StringComparison.Ordinal),
+            "the row's reason", Patience);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await control.RelayAsync(4), Is.Null, "no relay is made of it");
+            Assert.That(await File.ReadAllTextAsync(victim), Is.EqualTo("precious\n"), "the named file is not touched");
             Assert.That((await control.RelayAsync(3))!.Generation, Is.EqualTo(generation), "the healthy relay is untouched");
         });
     }

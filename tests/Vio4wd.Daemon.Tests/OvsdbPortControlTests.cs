@@ -26,7 +26,7 @@ public partial class OvsdbPortControlTests
     {
         string prefix = $"vio4wd-daemon-{name}-{Environment.ProcessId}";
         _prefixes.Add(prefix);
-        return DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint,
+        return DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint, "--allow-runtime-devargs",
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
     }
 

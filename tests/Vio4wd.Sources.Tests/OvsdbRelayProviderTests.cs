@@ -16,11 +16,15 @@ public class OvsdbRelayProviderTests
 
     // The rows' claims as the desired-state store decides them: the specs that hold, and every
     // row's reason (the provider's verdict, or the store's refusal of a later claim).
-    private static (IReadOnlyList<RelaySpec> Specs, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(params OvsdbInterface[] rows)
+    // Most rows here name vdevs, which only an operator's opt-in lets OVSDB do.
+    private static (IReadOnlyList<RelaySpec> Specs, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(params OvsdbInterface[] rows) =>
+        Evaluate(allowDevargs: true, rows);
+
+    private static (IReadOnlyList<RelaySpec> Specs, IReadOnlyList<InterfaceVerdict> Verdicts) Evaluate(bool allowDevargs, params OvsdbInterface[] rows)
     {
         using var sysfs = new TempDirectory();
         var provider = new OvsdbRelayProvider(new NetdevResolver(sysfs.Path, _ => null), 32,
-            id => new VhostSocketSpec($"/run/vio/virtio-forwarder{id}.sock", VhostMode.Server), _ => null);
+            id => new VhostSocketSpec($"/run/vio/virtio-forwarder{id}.sock", VhostMode.Server), _ => null, allowDevargs);
         (IReadOnlyList<RelayClaim> claims, IReadOnlyList<InterfaceVerdict> verdicts) = provider.Evaluate(rows);
         var store = new DesiredStateStore();
         store.ReplaceClaims("ovsdb", claims);
@@ -72,6 +76,32 @@ public class OvsdbRelayProviderTests
                 ["f-same-device"] = "device net_null3 is already used by relay 3: interface d-good (ovsdb)",
                 ["g-bad-device"] = "external_ids:virtio_forwarder_dev='not a device': a device must be a PCI address or a DPDK device string without spaces",
                 ["h-unresolvable"] = "no network interface h-unresolvable on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
+            }));
+        });
+    }
+
+    [Test]
+    public void Without_the_operators_opt_in_rows_name_plain_pci_addresses_only()
+    {
+        var (specs, verdicts) = Evaluate(
+            allowDevargs: false,
+            Row("a-pcap", ("virtio_forwarder", "1"), ("virtio_forwarder_dev", "net_pcap9,tx_pcap=/etc/shadow"), ("virtio_forwarder_relay", "5")),
+            Row("b-iface", ("virtio_forwarder", "1"), ("virtio_forwarder_dev", "net_pcap8,iface=eth0"), ("virtio_forwarder_relay", "6")),
+            Row("c-pci-args", ("virtio_forwarder", "1"), ("virtio_forwarder_dev", "0000:05:08.1,representor=[0-3]"), ("virtio_forwarder_relay", "7")),
+            Row("d-pci", ("virtio_forwarder", "1"), ("virtio_forwarder_dev", "05:08.2"), ("virtio_forwarder_relay", "8")));
+        const string refusal = "runtime sources take PCI addresses only; DPDK device strings come from the config file unless VIRTIOFWD_ALLOW_RUNTIME_DEVARGS is set";
+        Assert.Multiple(() =>
+        {
+            Assert.That(specs, Is.EqualTo(new[]
+            {
+                new RelaySpec(8, DeviceAttachment.Of("0000:05:08.2"), new VhostSocketSpec("/run/vio/virtio-forwarder8.sock", VhostMode.Server)),
+            }));
+            Assert.That(verdicts.ToDictionary(v => v.Interface.Name, v => v.Error), Is.EqualTo(new Dictionary<string, string?>
+            {
+                ["a-pcap"] = $"external_ids:virtio_forwarder_dev='net_pcap9,tx_pcap=/etc/shadow': {refusal}",
+                ["b-iface"] = $"external_ids:virtio_forwarder_dev='net_pcap8,iface=eth0': {refusal}",
+                ["c-pci-args"] = $"external_ids:virtio_forwarder_dev='0000:05:08.1,representor=[0-3]': {refusal}",
+                ["d-pci"] = null,
             }));
         });
     }

@@ -67,6 +67,7 @@ public sealed class OptionsBuilder
             SameNuma = Flag(SettingKey.SameNuma),
             VfioVfToken = Parse(SettingKey.VfioVfToken, v => ValueParsers.VfioVfToken(v, out string p).OrProblem(p)),
             StaticVfs = StaticVfs(),
+            AllowRuntimeDevargs = Flag(SettingKey.AllowRuntimeDevargs),
             CpuPins = CpuPins(workers),
             ExtraEalArguments = EalArguments(),
             ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? DefaultEndpoints.ControlSocket,

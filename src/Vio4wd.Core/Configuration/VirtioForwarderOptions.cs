@@ -136,6 +136,12 @@ public sealed record VirtioForwarderOptions
 
     public IReadOnlyList<StaticVf> StaticVfs { get; init; } = [];
 
+    /// <summary>
+    /// Runtime sources may name DPDK device strings, not only PCI addresses. Off by default:
+    /// <c>net_pcap0,tx_pcap=/etc/shadow</c> from an OVSDB writer would truncate a host file.
+    /// </summary>
+    public bool AllowRuntimeDevargs { get; init; }
+
     public IReadOnlyList<CpuPin> CpuPins { get; init; } = [];
 
     /// <summary>Extra EAL arguments (vio4wd addition), e.g. <c>--no-huge -m 1024</c>.</summary>

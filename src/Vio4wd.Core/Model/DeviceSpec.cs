@@ -21,6 +21,15 @@ public sealed partial record DeviceSpec
     /// <summary>The PCI address when the device is a PCI function, else null.</summary>
     public PciAddress? Pci { get; }
 
+    /// <summary>A PCI address without device arguments: all a runtime source may name unless allowed more.</summary>
+    public bool IsPlainPci => Pci is { } pci && Text == pci.ToString();
+
+    /// <summary>Why a runtime source may not name this device, or null when it may.</summary>
+    public string? RuntimeRefusal(bool allowDevargs) =>
+        allowDevargs || IsPlainPci
+            ? null
+            : "runtime sources take PCI addresses only; DPDK device strings come from the config file unless VIRTIOFWD_ALLOW_RUNTIME_DEVARGS is set";
+
     public override string ToString() => Text;
 
     /// <summary>The dataplane's device string buffer holds this many characters (VIO4WD_DEVICE_LEN - 1).</summary>

@@ -175,7 +175,7 @@ internal static class DaemonHost
         // Every configured source runs; the store merges them and decides collisions by claim time.
         services.AddSingleton(sp => new StaticConfigSource(options, reload, LoggerOf(sp, "static")));
         var sources = new List<Func<IServiceProvider, IRelaySource>> { sp => sp.GetRequiredService<StaticConfigSource>() };
-        var provider = new OvsdbRelayProvider(resolver, DpdkBuild.MaxRelays, SocketOf, _ => null);
+        var provider = new OvsdbRelayProvider(resolver, DpdkBuild.MaxRelays, SocketOf, _ => null, options.AllowRuntimeDevargs);
         IReadOnlyList<OvsdbEndpoint> ovsdb = [.. options.OvsdbRemotes.Select(OvsdbEndpoint.Parse)];
         sources.Add(sp => new OvsdbSource(ovsdb, provider, LoggerOf(sp, "ovsdb")));
         if (options.ZmqPortControlEndpoint is { } portControl)

@@ -14,11 +14,17 @@ public sealed record InterfaceVerdict(OvsdbInterface Interface, int? RelayId, st
 /// The relays OVSDB asks for. An Interface is relayed when its external_ids have
 /// <c>virtio_forwarder</c> (or <c>virtio_relay</c>) set to an integer, any integer, as the
 /// original read it (its value is not the relay id). The VF and relay id come from
-/// <c>virtio_forwarder_dev</c> (PCI address or DPDK device string) and
+/// <c>virtio_forwarder_dev</c> (a PCI address; a DPDK device string only when the operator
+/// allowed runtime devargs) and
 /// <c>virtio_forwarder_relay</c> when set, else from the netdev (<see cref="NetdevResolver"/>).
 /// A row that cannot be relayed gets a verdict with the reason and takes nothing from others.
 /// </summary>
-public sealed class OvsdbRelayProvider(NetdevResolver resolver, int maxRelays, Func<int, VhostSocketSpec?> socketOf, Func<int, CpuPins?> pinsOf)
+public sealed class OvsdbRelayProvider(
+    NetdevResolver resolver,
+    int maxRelays,
+    Func<int, VhostSocketSpec?> socketOf,
+    Func<int, CpuPins?> pinsOf,
+    bool allowDevargs = false)
 {
     public const string Source = "ovsdb";
     public const string DeviceKey = "virtio_forwarder_dev";
@@ -73,9 +79,9 @@ public sealed class OvsdbRelayProvider(NetdevResolver resolver, int maxRelays, F
             }
 
             device = DeviceSpec.Parse(deviceText!, out string deviceError);
-            if (device is null)
+            if ((device is null ? deviceError : device.RuntimeRefusal(allowDevargs)) is { } refusal)
             {
-                return (null, null, $"external_ids:{DeviceKey}='{deviceText}': {deviceError}");
+                return (null, null, $"external_ids:{DeviceKey}='{deviceText}': {refusal}");
             }
 
             if (!TryParseInteger(relayText!, out long id) || id < 0 || id > int.MaxValue)
