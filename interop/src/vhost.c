@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/virtio_net.h>
@@ -243,6 +245,25 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.destroy_connection = on_destroy_connection,
 };
 
+/* A socket nobody listens on: a previous run's, safe to replace. One that
+ * answers belongs to a live process (maybe a system service's) and stays. */
+static bool
+socket_is_stale(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	bool stale;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	stale = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 &&
+		errno == ECONNREFUSED;
+	close(fd);
+	return stale;
+}
+
 static int
 check_socket_path(unsigned int relay, const char *path, bool client)
 {
@@ -262,8 +283,9 @@ check_socket_path(unsigned int relay, const char *path, bool client)
 		return 0;
 	if (!S_ISSOCK(st.st_mode))
 		return set_error(EEXIST, "'%s' exists and is not a socket", path);
-	/* A socket left by a previous run: nobody can be listening on it now
-	 * that we are about to, so it goes. */
+	if (!socket_is_stale(path))
+		return set_error(EADDRINUSE,
+			"'%s' is a socket another process listens on; leaving it alone", path);
 	if (unlink(path) != 0)
 		return set_error(errno, "cannot delete stale socket '%s': %s", path,
 			strerror(errno));
@@ -328,11 +350,20 @@ vio4wd_relay_register_socket(unsigned int relay, const char *path, int client)
 		return ret;
 	}
 	r->socket_registered = true;
-	/* The socket we just bound, never what a link put in its place. */
-	if (!r->client_mode && (dp.opts.socket_uid >= 0 || dp.opts.socket_gid >= 0) &&
-	    fchownat(AT_FDCWD, path, dp.opts.socket_uid, dp.opts.socket_gid, AT_SYMLINK_NOFOLLOW) != 0)
-		RTE_LOG(WARNING, USER1, "cannot chown '%s' to %d:%d: %s\n", path,
-			dp.opts.socket_uid, dp.opts.socket_gid, strerror(errno));
+	/* The socket we just bound, never what a link put in its place; its
+	 * mode is ours to say, not the umask's: the owner (QEMU) and the group
+	 * connect, nobody else. */
+	if (!r->client_mode) {
+		if ((dp.opts.socket_uid >= 0 || dp.opts.socket_gid >= 0) &&
+		    fchownat(AT_FDCWD, path, dp.opts.socket_uid, dp.opts.socket_gid,
+			     AT_SYMLINK_NOFOLLOW) != 0)
+			RTE_LOG(WARNING, USER1, "cannot chown '%s' to %d:%d: %s\n", path,
+				dp.opts.socket_uid, dp.opts.socket_gid, strerror(errno));
+		if (fchmodat(AT_FDCWD, path, S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP,
+			     AT_SYMLINK_NOFOLLOW) != 0)
+			RTE_LOG(WARNING, USER1, "cannot chmod '%s' to 0660: %s\n", path,
+				strerror(errno));
+	}
 	dp_unlock();
 	event_post(VIO4WD_EV_SOCKET_REGISTERED, relay, 0);
 	return 0;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Vio4wd.Core.Posix;
 
 namespace Vio4wd.Daemon;
 
@@ -29,17 +30,16 @@ internal sealed partial class PidFile : IDisposable
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
             // Never through a symbolic link: root would truncate whatever it points at.
-            int fd = Open(path, ORdWr | OCreat | ONoFollow | OCloExec, 0b110_100_100);
-            if (fd < 0)
+            SafeFileHandle handle = Posix.Open(path, Posix.ReadWrite | Posix.Create | Posix.NoFollow, out int errno, 0b110_100_100);
+            if (handle.IsInvalid)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                error = errno == ELoop
+                error = errno == Posix.ELoop
                     ? $"the PID file {path} is a symbolic link; refusing to follow it"
                     : $"cannot open the PID file {path}: {Marshal.GetPInvokeErrorMessage(errno)}";
                 return null;
             }
 
-            stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.ReadWrite);
+            stream = new FileStream(handle, FileAccess.ReadWrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -72,14 +72,6 @@ internal sealed partial class PidFile : IDisposable
     }
 
     private const int FTlock = 2;
-    private const int ORdWr = 0x2;
-    private const int OCreat = 0x40;
-    private const int ONoFollow = 0x20000;
-    private const int OCloExec = 0x80000;
-    private const int ELoop = 40;
-
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "lockf", SetLastError = true)]
     internal static partial int Lockf(int fd, int command, long length);

@@ -65,6 +65,9 @@ namespace Vio4wd.Daemon
                 return 0;
             }
 
+            // Files and sockets we create get the modes we set, not an inherited umask's: none
+            // is ever writable by group or others before we give it its mode.
+            Core.Posix.Posix.SetFileCreationMask(0b000_010_010);
             return await DaemonHost.RunAsync(loaded.Options, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
         }
 

@@ -56,7 +56,7 @@ public sealed class OptionsBuilder
             ZmqCoreSchedEndpoint = CoreSchedEndpoint(),
             SocketOwner = Account(SettingKey.SocketOwner, "user") ?? SocketAccount.DefaultOf("libvirt-qemu"),
             SocketGroup = Account(SettingKey.SocketGroup, "group") ?? SocketAccount.DefaultOf("kvm"),
-            SocketDirectory = Parse(SettingKey.SocketDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? "/tmp",
+            SocketDirectory = Parse(SettingKey.SocketDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultSocketDirectory,
             SocketNameTemplate = Parse(SettingKey.SocketPattern, v => ValueParsers.SocketNameTemplate(v, out string p).OrProblem(p)) ?? "virtio-forwarder%u.sock",
             VhostClientMode = Flag(SettingKey.VhostClient),
             DynamicSockets = Flag(SettingKey.DynamicSockets),

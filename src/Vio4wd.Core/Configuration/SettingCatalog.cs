@@ -113,7 +113,7 @@ public static class SettingCatalog
         new(SettingKey.SocketGroup, "VIRTIOFWD_SOCKET_GROUP", "vhost-groupname", 'g', ArgumentKind.Optional, SettingShape.Scalar, "GROUP",
             "vhost-user socket group (default kvm if it exists; with no value, the daemon's group)."),
         new(SettingKey.SocketDir, "VIRTIOFWD_SOCKET_DIR", "vhost-path", 'V', ArgumentKind.Required, SettingShape.Scalar, "DIR",
-            "Directory of the vhost-user sockets (default /tmp)."),
+            "Directory of the vhost-user sockets, writable only by root and the socket owner (default /tmp/virtio-forwarder, created 0750)."),
         new(SettingKey.SocketPattern, "VIRTIOFWD_SOCKET_FNAME_PATTERN", "vhost-socket", 'S', ArgumentKind.Required, SettingShape.Scalar, "PATTERN",
             "Socket file name with one %u for the relay id (default virtio-forwarder%u.sock)."),
         new(SettingKey.CpuPins, "VIRTIOFWD_CPU_PINS", "virtio-cpu", 'c', ArgumentKind.Required, SettingShape.List, "R:CPU[,CPU]",

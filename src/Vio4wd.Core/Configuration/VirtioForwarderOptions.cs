@@ -113,7 +113,13 @@ public sealed record VirtioForwarderOptions
 
     public SocketAccount SocketGroup { get; init; } = SocketAccount.DefaultOf("kvm");
 
-    public string SocketDirectory { get; init; } = "/tmp";
+    /// <summary>
+    /// The original's built-in default was /tmp; any local user can create a socket name there,
+    /// so the default is the shipped config's directory, which the daemon creates (mode 0750).
+    /// </summary>
+    public const string DefaultSocketDirectory = "/tmp/virtio-forwarder";
+
+    public string SocketDirectory { get; init; } = DefaultSocketDirectory;
 
     public string SocketNameTemplate { get; init; } = "virtio-forwarder%u.sock";
 

@@ -28,7 +28,7 @@ public sealed class FileMonitorSource(
     public const string SourceName = "file";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<int, (string Netdev, RelaySpec Spec)> _slice = [];
-    private FileIdentity _lastRefused;
+    private Core.Posix.FileStatus _lastRefused;
 
     public string Name => SourceName;
 

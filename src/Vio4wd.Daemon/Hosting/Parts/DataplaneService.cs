@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Posix;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Daemon.Logging;
 using Vio4wd.Dataplane;
@@ -28,6 +29,12 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
             throw new StartupException(255, problem);
         }
 
+        // Before DPDK starts: a directory others can write is a configuration error, not a DPDK one.
+        if (OwnedDirectory.Prepare(options.SocketDirectory, dataplaneOptions.SocketUid, dataplaneOptions.SocketGid) is { } unsafeDirectory)
+        {
+            throw new StartupException(1, $"socket directory: {unsafeDirectory}");
+        }
+
         try
         {
             _eal = await EalSession.StartAsync(ealArgs, VirtioForwarder.Name).ConfigureAwait(false);
@@ -50,7 +57,6 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
 
         string workers = string.Join(',', _dataplane.WorkerCpus);
         logger.Workers(workers, _eal.MainLcore);
-        Directory.CreateDirectory(options.SocketDirectory);
         _reconciler = new Reconciler(_dataplane, runtime.Desired, runtime.Statuses)
         {
             EventRecorded = (relay, e) =>

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Vio4wd.Testing;
+
+namespace Vio4wd.Daemon.Tests;
+
+/// <summary>
+/// The vhost-user socket directory (issue 12, finding 2): whoever can write it can serve a
+/// client-mode relay's socket and receive its VF's traffic, or swap a server-mode one. The
+/// daemon creates it for root and the socket owner only, and refuses one others can write.
+/// </summary>
+[NonParallelizable]
+public class SocketDirectoryTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly List<string> _prefixes = [];
+
+    [TearDown]
+    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+
+    private string Prefix(string name)
+    {
+        string prefix = $"vio4wd-sockdir-{name}-{Environment.ProcessId}";
+        _prefixes.Add(prefix);
+        return prefix;
+    }
+
+    private static string Stat(string path)
+    {
+        using Process stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%F %U:%G %a", path]) { RedirectStandardOutput = true })!;
+        string text = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return text;
+    }
+
+    private static void Chown(string path, string owner)
+    {
+        using Process chown = Process.Start("chown", [owner, path])!;
+        chown.WaitForExit();
+        Assert.That(chown.ExitCode, Is.Zero, $"chown {owner} {path}");
+    }
+
+    [Test]
+    public async Task A_missing_directory_is_created_for_the_socket_owner_and_group_and_sockets_get_0660_whatever_the_umask()
+    {
+        using var dir = new TempDirectory();
+        string sockets = dir.File("run/vio");
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets, "--vhost-username=nobody", "--vhost-groupname=nogroup",
+            "-P", "net_null0=0", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("create")}");
+        string socket = Path.Combine(sockets, "virtio-forwarder0.sock");
+        await Eventually.UntilAsync(() => File.Exists(socket), "relay 0's socket", Patience);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Stat(sockets), Is.EqualTo("directory nobody:nogroup 750"));
+            Assert.That(Stat(socket), Is.EqualTo("socket nobody:nogroup 660"), "the socket's mode is the daemon's, not umask 022's 755");
+        });
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
+    [TestCase("777", "root", "mode 0777")]
+    [TestCase("1777", "root", "mode 1777")]
+    [TestCase("770", "root:nogroup", "group gid 65534, mode 0770")]
+    [TestCase("755", "nobody", "owner uid 65534")]
+    public async Task An_existing_directory_others_can_write_is_refused_before_dpdk_starts(string mode, string owner, string named)
+    {
+        using var dir = new TempDirectory();
+        string sockets = dir.File("sockets");
+        Directory.CreateDirectory(sockets);
+        File.SetUnixFileMode(sockets, (UnixFileMode)Convert.ToInt32(mode, 8));
+        Chown(sockets, owner);
+        string prefix = Prefix("refuse");
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", sockets, "-P", "net_null0=0",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={prefix}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1), stderr);
+            Assert.That(stderr, Does.Contain($"socket directory: {sockets} (").And.Contain(named).And.Contain("refusing to use it"));
+            Assert.That(Directory.Exists(DpdkRuntime.DirectoryOf(prefix)), Is.False, "DPDK never started");
+            Assert.That(Directory.EnumerateFileSystemEntries(sockets), Is.Empty, "no socket was made there");
+        });
+    }
+
+    [Test]
+    public async Task A_symbolic_link_in_place_of_the_directory_is_refused_and_its_target_untouched()
+    {
+        using var dir = new TempDirectory();
+        string target = dir.File("elsewhere");
+        Directory.CreateDirectory(target);
+        File.SetUnixFileMode(target, (UnixFileMode)Convert.ToInt32("700", 8));
+        string sockets = dir.File("sockets");
+        Directory.CreateSymbolicLink(sockets, target);
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", sockets, "--vhost-username=nobody", "-P", "net_null0=0",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("link")}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1), stderr);
+            Assert.That(stderr, Does.Contain($"socket directory: {sockets} is a symbolic link; refusing to follow it"));
+            Assert.That(Stat(target), Is.EqualTo("directory root:root 700"), "the link's target is not given away");
+            Assert.That(Directory.EnumerateFileSystemEntries(target), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task A_socket_another_process_listens_on_is_never_unlinked_and_other_relays_come_up()
+    {
+        using var dir = new TempDirectory();
+        string sockets = dir.File("sockets");
+        Directory.CreateDirectory(sockets);
+        string taken = Path.Combine(sockets, "virtio-forwarder0.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(taken));
+        listener.Listen();
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets, "-P", "net_null0=0", "-P", "net_null1=1",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("live")}");
+        string other = Path.Combine(sockets, "virtio-forwarder1.sock");
+        await Eventually.UntilAsync(() => File.Exists(other), "relay 1's socket", Patience);
+        await daemon.WaitForOutputAsync($"'{taken}' is a socket another process listens on; leaving it alone", Patience);
+
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(taken));
+        using Socket accepted = await listener.AcceptAsync();
+        Assert.That(accepted.Connected, Is.True, "the listener still owns its socket");
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+}
