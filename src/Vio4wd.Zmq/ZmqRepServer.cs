@@ -17,14 +17,16 @@ public sealed partial class ZmqRepServer : IDisposable
 
     private readonly nint _context;
     private readonly nint _socket;
+    private readonly ZapHandler? _zap;
     private readonly Thread _thread;
     private readonly Func<ZmqRequest, Task<byte[]>> _handler;
     private readonly ILogger _logger;
     private readonly long _maxMessageBytes;
     private volatile bool _stopping;
 
-    private ZmqRepServer(string name, ZmqEndpoint endpoint, nint context, nint socket, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
+    private ZmqRepServer(string name, ZmqEndpoint endpoint, nint context, nint socket, ZapHandler? zap, long maxMessageBytes, Func<ZmqRequest, Task<byte[]>> handler, ILogger logger)
     {
+        _zap = zap;
         Name = name;
         _maxMessageBytes = maxMessageBytes;
         Endpoint = endpoint;
@@ -61,8 +63,15 @@ public sealed partial class ZmqRepServer : IDisposable
 
         nint context = LibZmq.CtxNew();
         nint socket = LibZmq.Socket(context, LibZmq.Rep);
+        ZapHandler? zap = null;
         try
         {
+            if (endpoint.IsTcp && security.CurveSecretKey is not null)
+            {
+                zap = ZapHandler.Start(context, security.ClientKeys
+                    ?? throw new ZmqException($"{endpoint}: CURVE needs the public keys of the clients it serves"), name, logger);
+            }
+
             LibZmq.SetInt(socket, LibZmq.Linger, 1000);
             LibZmq.SetInt(socket, LibZmq.SndTimeo, 1000);
             LibZmq.SetInt(socket, LibZmq.RcvTimeo, (int)Poll.TotalMilliseconds);
@@ -80,12 +89,13 @@ public sealed partial class ZmqRepServer : IDisposable
         }
         catch
         {
+            zap?.Dispose();
             _ = LibZmq.Close(socket);
             _ = LibZmq.CtxTerm(context);
             throw;
         }
 
-        var server = new ZmqRepServer(name, endpoint, context, socket, maxMessageBytes, handler, logger);
+        var server = new ZmqRepServer(name, endpoint, context, socket, zap, maxMessageBytes, handler, logger);
         server._thread.Start();
         LogListening(logger, name, endpoint.Text);
         return server;
@@ -101,6 +111,7 @@ public sealed partial class ZmqRepServer : IDisposable
 
         // Closing a socket and ending its context have nothing to report that could be acted on.
         _ = LibZmq.Close(_socket);
+        _zap?.Dispose();
         _ = LibZmq.CtxTerm(_context);
         if (Endpoint.IpcPath is { } path)
         {

@@ -5,10 +5,11 @@ namespace Vio4wd.Zmq;
 
 /// <summary>
 /// What a tcp:// endpoint needs before it may listen: a CURVE secret key (the server's; clients
-/// must know its public key), or an explicit allowance for plain TCP on a loopback address.
-/// ipc:// endpoints are protected by their file's mode, owner and group instead.
+/// must know its public key) with the public keys of the clients it serves, or an explicit
+/// allowance for plain TCP on a loopback address. ipc:// endpoints are protected by their
+/// file's mode, owner and group instead.
 /// </summary>
-public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback)
+public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback, IReadOnlySet<string>? ClientKeys = null)
 {
     public static readonly ZmqSecurity IpcOnly = new(null, false);
 
@@ -23,11 +24,55 @@ public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback
         const string Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
         if (key.Length != 40 || !key.All(Z85.Contains))
         {
-            problem = "a CURVE secret key is 40 Z85 characters (as zmq_curve_keypair writes it)";
+            problem = "a CURVE key is 40 Z85 characters (as zmq_curve_keypair writes it)";
             return null;
         }
 
         return key;
+    }
+
+    /// <summary>
+    /// Client public keys from key files: one Z85 key per line ('#' comments), or CZMQ
+    /// certificates (<c>public-key = "..."</c>; their other lines are metadata). Null with
+    /// <paramref name="problem"/> naming the file and line when a line is neither.
+    /// </summary>
+    public static IReadOnlySet<string>? ParseClientKeys(IEnumerable<(string Name, string Text)> files, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        problem = string.Empty;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string name, string text) in files)
+        {
+            bool certificate = text.Contains("public-key", StringComparison.Ordinal);
+            string[] lines = text.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                string line = lines[i].Split('#')[0].Trim();
+                if (line.StartsWith("secret-key", StringComparison.Ordinal))
+                {
+                    problem = $"{name}:{i + 1}: a secret key has no place among client public keys";
+                    return null;
+                }
+
+                string candidate = certificate
+                    ? line.StartsWith("public-key", StringComparison.Ordinal) ? line.Split('=', 2)[^1].Trim().Trim('"') : string.Empty
+                    : line;
+                if (candidate.Length == 0)
+                {
+                    continue;
+                }
+
+                if (ParseKey(candidate, out string keyProblem) is not { } key)
+                {
+                    problem = $"{name}:{i + 1}: {keyProblem}";
+                    return null;
+                }
+
+                keys.Add(key);
+            }
+        }
+
+        return keys;
     }
 
     internal unsafe void Apply(nint socket, ZmqEndpoint endpoint)

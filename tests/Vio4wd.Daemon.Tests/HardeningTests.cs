@@ -147,4 +147,87 @@ public class HardeningTests
             Assert.That((await control.RelayAsync(3))!.Generation, Is.EqualTo(generation), "the healthy relay is untouched");
         });
     }
+
+    // A pyzmq REQ client with a CURVE key pair; prints the answer's length, or nothing on timeout.
+    private static async Task<int?> CurveRequestAsync(string endpoint, string serverPublic, (string Public, string Secret) client)
+    {
+        const string Script = """
+            import sys, zmq
+            s = zmq.Context().socket(zmq.REQ)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.RCVTIMEO, 5000)
+            s.curve_serverkey, s.curve_publickey, s.curve_secretkey = (a.encode() for a in sys.argv[2:5])
+            s.connect(sys.argv[1])
+            s.send(b"")
+            try:
+                print(len(s.recv()))
+            except zmq.Again:
+                pass
+            """;
+        using var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "/usr/bin/python3", ["-c", Script, endpoint, serverPublic, client.Public, client.Secret]) { RedirectStandardOutput = true })!;
+        string output = (await python.StandardOutput.ReadToEndAsync()).Trim();
+        await python.WaitForExitAsync();
+        return output.Length == 0 ? null : int.Parse(output, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static (string Public, string Secret) CurveKeyPair()
+    {
+        using var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "/usr/bin/python3", ["-c", "import zmq; p, s = zmq.curve_keypair(); print(p.decode()); print(s.decode())"]) { RedirectStandardOutput = true })!;
+        string[] lines = python.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        python.WaitForExit();
+        return (lines[0], lines[1]);
+    }
+
+    [Test]
+    public async Task A_curve_client_whose_key_is_not_authorized_gets_nothing_from_a_tcp_endpoint()
+    {
+        using var dir = new TempDirectory();
+        (string serverPublic, string serverSecret) = CurveKeyPair();
+        (string Public, string Secret) operatorKeys = CurveKeyPair();
+        await File.WriteAllTextAsync(dir.File("server.key"), serverSecret + "\n");
+        Directory.CreateDirectory(dir.File("clients"));
+        await File.WriteAllTextAsync(dir.File("clients/operator.key"), $"curve\n    public-key = \"{operatorKeys.Public}\"\n");
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        string endpoint = $"tcp://127.0.0.1:{port}";
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", "net_null0=0",
+            $"--zmq-stats-ep={endpoint}", "--zmq-curve-secret-key", dir.File("server.key"), "--zmq-curve-client-keys", dir.File("clients"),
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("zap")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+
+        int? attacker = await CurveRequestAsync(endpoint, serverPublic, CurveKeyPair());
+        await daemon.WaitForOutputAsync("refused a CURVE client from 127.0.0.1", Patience);
+        int? authorized = await CurveRequestAsync(endpoint, serverPublic, operatorKeys);
+        Assert.Multiple(() =>
+        {
+            Assert.That(attacker, Is.Null, "a client that knows the server's public key, with a key pair of its own");
+            Assert.That(authorized, Is.GreaterThan(0), "the operator's key is served");
+        });
+
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
+    [Test]
+    public async Task Curve_without_authorized_client_keys_is_a_configuration_error()
+    {
+        using var dir = new TempDirectory();
+        (_, string serverSecret) = CurveKeyPair();
+        await File.WriteAllTextAsync(dir.File("server.key"), serverSecret + "\n");
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", dir.File("sockets"),
+            "--zmq-stats-ep=tcp://127.0.0.1:5999", "--zmq-curve-secret-key", dir.File("server.key"),
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("nokeys")}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(stderr, Does.Contain("VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE needs VIRTIOFWD_ZMQ_CURVE_CLIENT_KEYS"));
+        });
+    }
 }

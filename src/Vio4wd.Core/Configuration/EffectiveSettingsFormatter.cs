@@ -55,6 +55,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.ZmqPortControlEp => Quote(o.ZmqPortControlEndpoint),
         SettingKey.ZmqStatsEp => Quote(o.ZmqStatsEndpoint),
         SettingKey.ZmqCurveSecretKey => Quote(o.ZmqCurveSecretKeyFile ?? string.Empty),
+        SettingKey.ZmqCurveClientKeys => Quote(o.ZmqCurveClientKeys ?? string.Empty),
         SettingKey.ZmqAllowPlainLoopback => Flag(o.ZmqAllowPlainLoopback),
         SettingKey.ZmqCoreSchedEp => Quote(o.ZmqCoreSchedEndpoint),
         SettingKey.CoreSchedEnable => Flag(o.CoreScheduler.Enabled),

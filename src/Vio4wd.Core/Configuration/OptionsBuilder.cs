@@ -52,6 +52,7 @@ public sealed class OptionsBuilder
             ZmqPortControlEndpoint = Endpoint(SettingKey.ZmqPortControlEp, VirtioForwarderOptions.DefaultZmqPortControlEndpoint),
             ZmqStatsEndpoint = Endpoint(SettingKey.ZmqStatsEp, VirtioForwarderOptions.DefaultZmqStatsEndpoint),
             ZmqCurveSecretKeyFile = Parse(SettingKey.ZmqCurveSecretKey, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)),
+            ZmqCurveClientKeys = Parse(SettingKey.ZmqCurveClientKeys, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)),
             ZmqAllowPlainLoopback = Flag(SettingKey.ZmqAllowPlainLoopback),
             ZmqCoreSchedEndpoint = CoreSchedEndpoint(),
             SocketOwner = Account(SettingKey.SocketOwner, "user") ?? SocketAccount.DefaultOf("libvirt-qemu"),

@@ -104,6 +104,9 @@ public sealed record VirtioForwarderOptions
     /// <summary>The CURVE secret key file tcp:// endpoints serve with; without it only ipc:// (or loopback, if allowed).</summary>
     public string? ZmqCurveSecretKeyFile { get; init; }
 
+    /// <summary>The file or directory of the client public keys CURVE endpoints admit.</summary>
+    public string? ZmqCurveClientKeys { get; init; }
+
     /// <summary>tcp:// endpoints on loopback addresses may go without CURVE.</summary>
     public bool ZmqAllowPlainLoopback { get; init; }
 

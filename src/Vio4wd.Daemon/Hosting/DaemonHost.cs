@@ -227,18 +227,29 @@ internal static class DaemonHost
             return new ZmqSecurity(null, config.ZmqAllowPlainLoopback);
         }
 
-        string text;
+        string secret = ZmqSecurity.ParseKey(ReadKeyFile(file, "VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE"), out string problem)
+            ?? throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {problem}");
+        // CURVE without a list of clients would serve anyone who knows the server's public key.
+        string keys = config.ZmqCurveClientKeys
+            ?? throw new StartupException(1, "VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE needs VIRTIOFWD_ZMQ_CURVE_CLIENT_KEYS: the public keys of the clients to serve");
+        IEnumerable<string> files = Directory.Exists(keys)
+            ? Directory.EnumerateFiles(keys).Order(StringComparer.Ordinal)
+            : [keys];
+        IReadOnlySet<string> clients = ZmqSecurity.ParseClientKeys(files.Select(f => (f, ReadKeyFile(f, "VIRTIOFWD_ZMQ_CURVE_CLIENT_KEYS"))).ToList(), out problem)
+            ?? throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_CLIENT_KEYS: {problem}");
+        return new ZmqSecurity(secret, config.ZmqAllowPlainLoopback, clients);
+    }
+
+    private static string ReadKeyFile(string file, string setting)
+    {
         try
         {
-            text = File.ReadAllText(file);
+            return File.ReadAllText(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {e.Message}");
+            throw new StartupException(1, $"{setting} {file}: {e.Message}");
         }
-
-        return new ZmqSecurity(ZmqSecurity.ParseKey(text, out string problem) ?? throw new StartupException(1, $"VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE {file}: {problem}"),
-            config.ZmqAllowPlainLoopback);
     }
 
     // As sd_notify(3): whoever set NOTIFY_SOCKET (systemd with Type=notify, or a supervisor

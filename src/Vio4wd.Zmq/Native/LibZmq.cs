@@ -16,6 +16,8 @@ internal static unsafe partial class LibZmq
     public const int RcvTimeo = 27;
     public const int SndTimeo = 28;
     public const int LastEndpoint = 32;
+    public const int ZapDomain = 55;
+    public const int SndMore = 2;
     public const int EAgain = 11;
     public const int EIntr = 4;
 
@@ -72,6 +74,9 @@ internal static unsafe partial class LibZmq
 
     [LibraryImport(Library, EntryPoint = "zmq_send")]
     public static partial int Send(nint socket, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "zmq_z85_encode")]
+    public static partial byte* Z85Encode(byte* destination, byte* data, nuint size);
 
     [LibraryImport(Library, EntryPoint = "zmq_errno")]
     public static partial int Errno();

@@ -8,7 +8,11 @@ internal static class PyZmq
     public static Task<byte[]?> RequestAsync(string endpoint, params byte[][] frames) => RequestAsync(endpoint, null, frames);
 
     /// <summary>With <paramref name="curveServerKey"/>, the client talks CURVE to a server with that public key.</summary>
-    public static async Task<byte[]?> RequestAsync(string endpoint, string? curveServerKey, params byte[][] frames)
+    public static Task<byte[]?> RequestAsync(string endpoint, string? curveServerKey, params byte[][] frames) =>
+        RequestAsync(endpoint, curveServerKey, null, frames);
+
+    /// <summary>With <paramref name="clientKeys"/>, the CURVE client uses that key pair instead of a fresh one.</summary>
+    public static async Task<byte[]?> RequestAsync(string endpoint, string? curveServerKey, (string Public, string Secret)? clientKeys, params byte[][] frames)
     {
         var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Support", "zmq_request.py"));
@@ -16,6 +20,11 @@ internal static class PyZmq
         if (curveServerKey is not null)
         {
             info.ArgumentList.Add(curveServerKey);
+            if (clientKeys is { } pair)
+            {
+                info.ArgumentList.Add(pair.Public);
+                info.ArgumentList.Add(pair.Secret);
+            }
         }
 
         using Process process = Process.Start(info)!;
