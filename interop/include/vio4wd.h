@@ -23,7 +23,7 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 3
+#define VIO4WD_ABI_VERSION 4
 
 VIO4WD_API int vio4wd_abi_version(void);
 
@@ -123,6 +123,8 @@ struct vio4wd_direction_stats {
 	uint64_t drop_unavail_bytes;
 	uint64_t held_bursts;          /* bursts a full queue held back (retried, not dropped) */
 	uint64_t queue_packets[VIO4WD_MAX_QUEUE_PAIRS]; /* per guest queue */
+	uint64_t drop_invalid_packets; /* dropped: offload request the VF's driver refused */
+	uint64_t drop_invalid_bytes;
 };
 
 struct vio4wd_relay_info {

@@ -209,6 +209,8 @@ relay_reset(struct relay *r, unsigned int id)
 	r->id = id;
 	r->vid = -1;
 	r->pending_vid = -1;
+	r->rejected_vid = -1;
+	r->overflow_vid = -1;
 	r->numa = -1;
 	r->wanted_numa = -1;
 	r->bond_mode = -1;

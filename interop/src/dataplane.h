@@ -57,6 +57,8 @@ struct dir_counters {
 	uint64_t drop_unavail_bytes;
 	uint64_t held_bursts;
 	uint64_t queue_packets[MAX_QUEUE_PAIRS];
+	uint64_t drop_invalid_packets;
+	uint64_t drop_invalid_bytes;
 };
 
 /* The hot state of one direction: written only by the worker running it,
@@ -91,6 +93,8 @@ struct relay {
 	bool socket_busy;        /* (un)registration in progress */
 	bool client_mode;
 	int pending_vid;         /* connected, not yet running (vring masks) */
+	int rejected_vid;        /* refused once: DPDK asks again on every message */
+	int overflow_vid;        /* enabled a queue pair past MAX_QUEUE_PAIRS */
 	uint32_t pending_rx_mask;
 	uint32_t pending_tx_mask;
 	uint32_t queue_pairs;

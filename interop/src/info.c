@@ -51,6 +51,8 @@ static const struct vio4wd_field_layout layout[] = {
 	FIELD(vio4wd_direction_stats, drop_unavail_bytes),
 	FIELD(vio4wd_direction_stats, held_bursts),
 	FIELD(vio4wd_direction_stats, queue_packets),
+	FIELD(vio4wd_direction_stats, drop_invalid_packets),
+	FIELD(vio4wd_direction_stats, drop_invalid_bytes),
 
 	STRUCT(vio4wd_relay_info),
 	FIELD(vio4wd_relay_info, id),

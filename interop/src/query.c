@@ -21,6 +21,8 @@ copy_counters(struct vio4wd_direction_stats *out, const struct dir_counters *c)
 	out->tx_bytes = __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
 	out->drop_unavail_packets = __atomic_load_n(&c->drop_unavail_packets, __ATOMIC_RELAXED);
 	out->drop_unavail_bytes = __atomic_load_n(&c->drop_unavail_bytes, __ATOMIC_RELAXED);
+	out->drop_invalid_packets = __atomic_load_n(&c->drop_invalid_packets, __ATOMIC_RELAXED);
+	out->drop_invalid_bytes = __atomic_load_n(&c->drop_invalid_bytes, __ATOMIC_RELAXED);
 	out->held_bursts = __atomic_load_n(&c->held_bursts, __ATOMIC_RELAXED);
 	for (q = 0; q < MAX_QUEUE_PAIRS; q++)
 		out->queue_packets[q] = __atomic_load_n(&c->queue_packets[q], __ATOMIC_RELAXED);

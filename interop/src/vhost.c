@@ -68,21 +68,32 @@ relay_of_vid(int vid)
 	return id > 0 ? &dp.relays[id - 1] : NULL;
 }
 
+/*
+ * One connection per socket: a second one (another process on a server
+ * socket that has a VM) is closed at once, with one line, so it can neither
+ * flood the log nor take the relay when the first VM resets its device.
+ */
 static int
 on_new_connection(int vid)
 {
 	struct relay *r;
+	int ret = 0;
 
 	dp_lock();
 	r = relay_listening_for(vid);
-	if (r != NULL && r->pending_vid < 0 && vid < MAX_VHOST_DEVICES) {
+	if (r != NULL && (r->pending_vid >= 0 || vid >= MAX_VHOST_DEVICES)) {
+		RTE_LOG(ERR, USER1, "relay %u: refusing a second vhost-user connection on '%s' "
+			"(vid %d): a VM is already connected\n", r->id, r->socket, vid);
+		event_post(VIO4WD_EV_VM_REJECTED, r->id, EBUSY);
+		ret = -1;
+	} else if (r != NULL) {
 		r->pending_vid = vid;
 		__atomic_store_n(&r->pending_rx_mask, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->pending_tx_mask, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&dp.vid_relay[vid], (int)r->id + 1, __ATOMIC_RELEASE);
 	}
 	dp_unlock();
-	return 0;
+	return ret;
 }
 
 static void
@@ -94,6 +105,8 @@ on_destroy_connection(int vid)
 	r = relay_of_vid(vid);
 	if (r != NULL && r->pending_vid == vid) {
 		r->pending_vid = -1;
+		r->rejected_vid = -1;
+		__atomic_store_n(&r->overflow_vid, -1, __ATOMIC_RELEASE);
 		__atomic_store_n(&dp.vid_relay[vid], 0, __ATOMIC_RELEASE);
 	}
 	dp_unlock();
@@ -106,15 +119,29 @@ on_vring_state_changed(int vid, uint16_t vring, int enable)
 	struct relay *r = relay_of_vid(vid);
 	uint32_t *mask;
 
-	if (r == NULL || qp >= MAX_QUEUE_PAIRS)
+	if (r == NULL)
 		return 0;
+	if (qp >= MAX_QUEUE_PAIRS) {
+		/* Without F_STATUS the device may already run with its first
+		 * queues; queues we cannot serve mean the guest is not served at
+		 * all, rather than some of its flows silently lost. */
+		if (enable && __atomic_exchange_n(&r->overflow_vid, vid, __ATOMIC_ACQ_REL) != vid) {
+			__atomic_store_n(&r->rx_q_mask, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&r->tx_q_mask, 0, __ATOMIC_RELEASE);
+			RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): "
+				"more than %d queue pairs\n", r->id, vid, MAX_QUEUE_PAIRS);
+			event_post(VIO4WD_EV_VM_REJECTED, r->id, E2BIG);
+		}
+		return 0;
+	}
 	/* Even vrings are the guest's RX queues (VF -> VM), odd its TX. */
 	mask = (vring & 1) == 0 ? &r->pending_rx_mask : &r->pending_tx_mask;
 	if (enable)
 		__atomic_fetch_or(mask, 1u << qp, __ATOMIC_RELEASE);
 	else
 		__atomic_fetch_and(mask, ~(1u << qp), __ATOMIC_RELEASE);
-	if (__atomic_load_n(&r->vid, __ATOMIC_ACQUIRE) == vid) {
+	if (__atomic_load_n(&r->vid, __ATOMIC_ACQUIRE) == vid &&
+	    __atomic_load_n(&r->overflow_vid, __ATOMIC_ACQUIRE) != vid) {
 		__atomic_store_n(&r->rx_q_mask, __atomic_load_n(&r->pending_rx_mask, __ATOMIC_ACQUIRE),
 			__ATOMIC_RELEASE);
 		__atomic_store_n(&r->tx_q_mask, __atomic_load_n(&r->pending_tx_mask, __ATOMIC_ACQUIRE),
@@ -127,6 +154,9 @@ on_vring_state_changed(int vid, uint16_t vring, int enable)
 static int
 reject(struct relay *r, int vid, int err, const char *why)
 {
+	if (r->rejected_vid == vid)
+		return -1;
+	r->rejected_vid = vid;
 	RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): %s\n", r->id, vid, why);
 	event_post(VIO4WD_EV_VM_REJECTED, r->id, err);
 	return -1;
@@ -154,7 +184,8 @@ on_new_device(int vid)
 		return ret;
 	}
 	vrings = rte_vhost_get_vring_num(vid);
-	if (vrings / 2 > MAX_QUEUE_PAIRS) {
+	if (vrings / 2 > MAX_QUEUE_PAIRS ||
+	    __atomic_load_n(&r->overflow_vid, __ATOMIC_ACQUIRE) == vid) {
 		ret = reject(r, vid, E2BIG, "more than 32 queue pairs");
 		dp_unlock();
 		return ret;
@@ -302,8 +333,12 @@ start_vhost_driver(const char *path, bool client)
 		return set_error(EIO, "cannot register vhost-user socket '%s'", path);
 	if ((dp.opts.flags & VIO4WD_OPT_MRGBUF) == 0)
 		disabled |= 1ULL << VIRTIO_NET_F_MRG_RXBUF;
+	/* Without TSO the guest is asked for no offload at all: it sends
+	 * whole, checksummed frames, which any VF takes as they are. */
 	if ((dp.opts.flags & VIO4WD_OPT_TSO) == 0)
-		disabled |= (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6);
+		disabled |= (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+			(1ULL << VIRTIO_NET_F_HOST_UFO) | (1ULL << VIRTIO_NET_F_HOST_ECN) |
+			(1ULL << VIRTIO_NET_F_CSUM);
 	if (rte_vhost_driver_disable_features(path, disabled) != 0)
 		RTE_LOG(WARNING, USER1, "cannot mask features on '%s'\n", path);
 	if (rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||

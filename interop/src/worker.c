@@ -86,6 +86,32 @@ vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 	stage_consume(st, sent);
 }
 
+/*
+ * Guest offload requests (checksum, TSO/UFO from the virtio-net header) made
+ * fit for the VF's driver, or dropped and counted: a malformed one, such as a
+ * tiny gso_size, can make a VF report a malicious driver and reset. Bursts
+ * without offload flags, the usual case, skip it.
+ */
+static inline void
+vf_prepare(struct relay *r, struct staging *st, struct dir_counters *c)
+{
+	uint16_t done = 0, i;
+
+	while (done < st->count) {
+		done += rte_eth_tx_prepare(r->port, 0, st->pkts + done, st->count - done);
+		if (done == st->count)
+			break;
+		c->drop_invalid_packets++;
+		c->drop_invalid_bytes += rte_pktmbuf_pkt_len(st->pkts[done]);
+		rte_pktmbuf_free(st->pkts[done]);
+		for (i = done + 1; i < st->count; i++) {
+			st->pkts[i - 1] = st->pkts[i];
+			st->hash[i - 1] = st->hash[i];
+		}
+		st->count--;
+	}
+}
+
 /* Next enabled guest TX queue after the cursor, round-robin. */
 static inline int
 next_tx_queue(struct relay *r, uint32_t mask)
@@ -111,7 +137,8 @@ relay_vm_to_vf(struct relay *r, bool *ready)
 	struct dir_counters *c = &r->dirs[DIR_VM_TO_VF].ctr;
 	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
 	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
-	uint16_t before = st->count, n;
+	uint16_t before = st->count, n, i;
+	uint64_t bytes = 0, offloads = 0;
 	struct rte_mempool *mp;
 	int q;
 
@@ -137,11 +164,17 @@ relay_vm_to_vf(struct relay *r, bool *ready)
 		return before;
 	st->count = n;
 	c->rx_packets += n;
-	c->rx_bytes += sum_bytes(st->pkts, n);
+	for (i = 0; i < n; i++) {
+		bytes += rte_pktmbuf_pkt_len(st->pkts[i]);
+		offloads |= st->pkts[i]->ol_flags;
+	}
+	c->rx_bytes += bytes;
 	c->queue_packets[q] += n;
 	if (!port_ok) {
 		drop_all(st, c);
 	} else {
+		if ((offloads & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0)
+			vf_prepare(r, st, c);
 		vf_transmit(r, st, c);
 	}
 	return before + n;

@@ -40,6 +40,7 @@ public sealed record DaemonView(string Version, int Pid, DateTimeOffset Started,
 public sealed record PartView(string Name, string Kind, string State, DateTimeOffset Since, string? Detail, string? LastError, DateTimeOffset? LastErrorTime, int Restarts);
 
 /// <summary>One relay as tools see it (the shape of <c>vio4wdctl status -o json</c>).</summary>
+/// <param name="VirtioFeatures">The virtio-net feature bits the VM negotiated (0 without a VM).</param>
 public sealed record RelayView(
     int Id,
     string? Source,
@@ -58,7 +59,8 @@ public sealed record RelayView(
     int? NumaNode,
     int QueuePairs,
     bool LiveMigration,
-    DeviceCountersView? DeviceCounters);
+    DeviceCountersView? DeviceCounters,
+    ulong VirtioFeatures = 0);
 
 public sealed record EventView(DateTimeOffset Time, string Type, string Reason, string Message);
 

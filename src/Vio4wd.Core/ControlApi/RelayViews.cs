@@ -30,12 +30,13 @@ public static class RelayViews
             live?.NumaNode,
             live?.Vm.QueuePairs ?? 0,
             live?.Vm.LiveMigration ?? false,
-            live?.Device.Attached == true ? Counters(live.Device.Counters) : null);
+            live?.Device.Attached == true ? Counters(live.Device.Counters) : null,
+            live?.Vm.Connected == true ? live.Vm.NegotiatedFeatures : 0);
     }
 
     private static DirectionCpuView Placement(DirectionPlacement? placement) => new(placement?.Cpu, placement?.PinnedCpu);
 
-    private static DirectionView Direction(DirectionStats s) => new(s.RxPackets, s.RxBytes, s.TxPackets, s.TxBytes, s.DroppedUnavailablePackets);
+    private static DirectionView Direction(DirectionStats s) => new(s.RxPackets, s.RxBytes, s.TxPackets, s.TxBytes, s.DroppedUnavailablePackets + s.DroppedInvalidPackets);
 
     private static DeviceCountersView Counters(DeviceCounters c) => new(c.InPackets, c.OutPackets, c.InMissed, c.InErrors, c.OutErrors, c.RxNoMbuf);
 }

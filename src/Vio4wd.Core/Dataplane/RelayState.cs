@@ -104,6 +104,11 @@ public sealed record DirectionStats
 
     public ulong DroppedUnavailableBytes { get; init; }
 
+    /// <summary>Dropped because the VF's driver refused the guest's offload request (e.g. a malformed TSO segment size).</summary>
+    public ulong DroppedInvalidPackets { get; init; }
+
+    public ulong DroppedInvalidBytes { get; init; }
+
     /// <summary>Bursts the destination could not take at once (held and retried, not dropped).</summary>
     public ulong HeldBursts { get; init; }
 

@@ -26,6 +26,8 @@ internal unsafe struct NativeDirectionStats
     public ulong DropUnavailBytes;
     public ulong HeldBursts;
     public fixed ulong QueuePackets[NativeMethods.MaxQueuePairs];
+    public ulong DropInvalidPackets;
+    public ulong DropInvalidBytes;
 }
 
 [StructLayout(LayoutKind.Sequential)]

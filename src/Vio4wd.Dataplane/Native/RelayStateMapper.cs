@@ -75,6 +75,8 @@ internal static class RelayStateMapper
             TxBytes = s.TxBytes,
             DroppedUnavailablePackets = s.DropUnavailPackets,
             DroppedUnavailableBytes = s.DropUnavailBytes,
+            DroppedInvalidPackets = s.DropInvalidPackets,
+            DroppedInvalidBytes = s.DropInvalidBytes,
             HeldBursts = s.HeldBursts,
             QueuePackets = queues,
         };
