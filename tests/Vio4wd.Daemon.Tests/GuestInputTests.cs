@@ -127,4 +127,42 @@ public class GuestInputTests
         daemon.Signal("TERM");
         Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
     }
+
+    // Finding 6: relay 4's bond cannot be created (a device of that name exists: the EAL kept the
+    // failed vdev). Relay 4's port id was never set (0), which is relay 0's VF: releasing the
+    // failed bond stopped it, and relay 0 went on saying Ready with frozen counters.
+    [Test]
+    public async Task A_bond_that_cannot_be_created_leaves_another_relays_vf_running()
+    {
+        using var dir = new TempDirectory();
+        string zmq = dir.File("run");
+        using DaemonProcess daemon = DaemonProcess.Start(
+            new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1", ["VIO4WD_TEST_PCI_ALIASES"] = "0000:00:01.0=net_null1;0000:00:01.1=net_null2" },
+            "-C", "1", "--nodaemon", "-V", dir.Path, "-P", "net_null0=0", $"--zmq-port-control-ep=ipc://{zmq}/port_control",
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefix("bond")} --log-level=lib.vhost.config:warning --vdev=net_bonding_vio4wd4,mode=99");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
+        _prefixes.Add(vm.Prefix);
+        (int waited, _, string waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
+        Assert.That(waited, Is.Zero, waitErr);
+
+        (int code, string answer, string error) = await Vioctl.RunAsync("port", "add", "--zmq-ep", $"ipc://{zmq}/port_control",
+            "--pci-addr", "0000:00:01.0", "--pci-addr", "0000:00:01.1", "--name", "bond4", "--virtio-id", "4");
+        await Eventually.UntilAsync(() => daemon.StandardOutput.Contains("cannot create bond 'net_bonding_vio4wd4'", StringComparison.Ordinal),
+            "the bond's failure reported", Patience);
+        JsonElement vfToVm = (await Vioctl.RelayAsync(0)).GetProperty("stats").GetProperty("vfToVm");
+        (ulong before, ulong dropped) = (vfToVm.GetProperty("txPackets").GetUInt64(), vfToVm.GetProperty("droppedPackets").GetUInt64());
+        JsonElement after = await Eventually.HoldsAsync(() => Vioctl.RelayAsync(0),
+            r => r.GetProperty("stats").GetProperty("vfToVm").GetProperty("txPackets").GetUInt64() > before + 1000,
+            Patience, "relay 0's VF still received from", () => daemon.StandardOutput);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.Not.Zero, $"the bond add fails: {answer} {error}");
+            Assert.That(after.GetProperty("ready").GetBoolean(), Is.True);
+            Assert.That(after.GetProperty("stats").GetProperty("vfToVm").GetProperty("droppedPackets").GetUInt64(), Is.EqualTo(dropped), "nothing dropped since");
+        });
+
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
 }
