@@ -221,6 +221,10 @@ VIO4WD_API int vio4wd_service(void);
  * now, as the NUMA realignment does when a VM connects on another node. */
 VIO4WD_API int vio4wd_test_move_pool(unsigned int relay, int node);
 
+/* Test hook: deliver RTE_ETH_EVENT_INTR_RMV for the relay's port as its PMD
+ * does when the device is hot-unplugged (a vdev has no hardware to pull). */
+VIO4WD_API int vio4wd_test_device_removed(unsigned int relay);
+
 /* Text describing the last failure on the calling thread ("" if none). */
 VIO4WD_API const char *vio4wd_last_error(void);
 

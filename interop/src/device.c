@@ -391,6 +391,27 @@ on_port_event(uint16_t port, enum rte_eth_event_type type, void *arg, void *ret_
 }
 
 int
+vio4wd_test_device_removed(unsigned int relay)
+{
+	struct relay *r;
+	uint16_t port;
+	int ret;
+
+	ret = dp_begin(relay, &r);
+	if (ret < 0)
+		return ret;
+	dp_lock();
+	if (!r->has_device) {
+		dp_unlock();
+		return set_error(ENOENT, "relay %u has no device", relay);
+	}
+	port = r->port;
+	dp_unlock();
+	/* As the interrupt thread calls it: without the relay lock. */
+	return on_port_event(port, RTE_ETH_EVENT_INTR_RMV, NULL, NULL);
+}
+
+int
 device_start(void)
 {
 	rte_eth_dev_callback_register(RTE_ETH_ALL, RTE_ETH_EVENT_INTR_RMV, on_port_event, NULL);

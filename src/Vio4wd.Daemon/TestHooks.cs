@@ -53,6 +53,12 @@ internal sealed class TestHooks(Func<IDataplane?> dataplane)
         await running.UnregisterSocketAsync(relay).ConfigureAwait(false);
     }
 
+    /// <summary>The relay's VF reports its removal, as a hot-unplugged device does (a vdev cannot be pulled).</summary>
+    [JsonRpcMethod("test.deviceRemoved")]
+    public Task DeviceRemovedAsync(int relay) =>
+        (dataplane() as Dataplane.NativeDataplane ?? throw new InvalidOperationException("the native dataplane is not running"))
+            .SimulateDeviceRemovalAsync(relay);
+
     /// <summary>
     /// Faults injected into the daemon's parts, with test hooks on: VIO4WD_TEST_FAULTS="static:1,3;ovsdb.publish:1,3;events:1"
     /// makes the static source fail on its first and third run, the OVSDB source on its first and

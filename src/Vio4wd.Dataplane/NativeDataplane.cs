@@ -75,6 +75,10 @@ public sealed class NativeDataplane : IDataplane
     public Task DetachDeviceAsync(int relay, CancellationToken cancellationToken = default) =>
         CallAsync(relay, $"detaching the device of relay {relay}", () => NativeMethods.RelayDetach((uint)relay), cancellationToken);
 
+    /// <summary>For tests: the relay's port reports its removal, as a hot-unplugged VF's PMD does.</summary>
+    public Task SimulateDeviceRemovalAsync(int relay) =>
+        CallAsync(relay, $"reporting the removal of relay {relay}'s device", () => NativeMethods.TestDeviceRemoved((uint)relay), CancellationToken.None);
+
     public Task RegisterSocketAsync(int relay, string path, VhostMode mode, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -230,4 +230,35 @@ public class HardeningTests
             Assert.That(stderr, Does.Contain("VIRTIOFWD_ZMQ_CURVE_SECRET_KEY_FILE needs VIRTIOFWD_ZMQ_CURVE_CLIENT_KEYS"));
         });
     }
+
+    // Finding 11: after a removal event the relay stayed DeviceRemoved forever. The VF here is a
+    // pcap file: removed with the event (re-attaching fails while it is gone), then put back.
+    [Test]
+    public async Task A_removed_vf_is_reattached_with_backoff_once_it_is_back_and_other_relays_are_untouched()
+    {
+        using var dir = new TempDirectory();
+        string vf = dir.File("vf.pcap");
+        Pcap.Write(vf, Pcap.MakeFrames(16, _ => 64, seed: 11));
+        using DaemonProcess daemon = DaemonProcess.Start(new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1" },
+            "-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", $"net_pcap0,rx_pcap={vf}=0", "-P", "net_null1=1",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("unplug")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        using ControlClient control = await ControlClient.ConnectAsync();
+        static string? DeviceReady(RelayView? relay) => relay?.Conditions.FirstOrDefault(c => c.Type == "DeviceReady") is { } c ? $"{c.Status}/{c.Reason}" : null;
+        await Eventually.UntilAsync(async () => DeviceReady(await control.RelayAsync(0)) == "True/Attached", "relay 0's VF attached", Patience);
+        long healthy = (await control.RelayAsync(1))!.Generation;
+
+        File.Delete(vf);
+        await Vioctl.HookAsync("test.deviceRemoved", 0);
+        await daemon.WaitForOutputAsync("relay 0: device (port", Patience);
+        await Eventually.UntilAsync(() => daemon.StandardOutput.Contains($"rx_pcap={vf} to relay 0 failed", StringComparison.Ordinal),
+            "a re-attach tried and failed while the VF is gone", Patience);
+        Assert.That(DeviceReady(await control.RelayAsync(0)), Does.StartWith("False/"), "not ready while the VF is gone\n" + daemon.StandardOutput);
+
+        Pcap.Write(vf, Pcap.MakeFrames(16, _ => 64, seed: 12));
+        await Eventually.UntilAsync(async () => DeviceReady(await control.RelayAsync(0)) == "True/Attached", "relay 0's VF back", Patience);
+        Assert.That((await control.RelayAsync(1))!.Generation, Is.EqualTo(healthy), "relay 1 untouched");
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
 }

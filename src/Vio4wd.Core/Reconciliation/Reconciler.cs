@@ -136,7 +136,7 @@ public sealed class Reconciler : IDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    Failed(id, e);
+                    Failed(id, e, await LiveOrNullAsync(id, cancellationToken).ConfigureAwait(false));
                 }
                 finally
                 {
@@ -275,7 +275,21 @@ public sealed class Reconciler : IDisposable
         }
     }
 
-    private void Failed(int id, Exception e)
+    // What a failed pass left behind (a device detached before its re-attach failed), so the
+    // conditions tell that rather than what the relay was before the pass.
+    private async Task<RelayState?> LiveOrNullAsync(int id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DataplaneException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void Failed(int id, Exception e, RelayState? live)
     {
         TimeSpan retry = _work.AddRateLimited(id);
         // A dataplane refusal says what was wrong; anything else is a defect worth its type.
@@ -283,7 +297,8 @@ public sealed class Reconciler : IDisposable
         var failed = new RelayEvent(_time.GetUtcNow(), "Warning", "ReconcileFailed", $"{message}; retrying in {retry.TotalMilliseconds:0} ms");
         // The generation this pass tried: with LastError set and ObservedGeneration behind, it failed.
         long tried = _desired.Get(id)?.Generation ?? 0;
-        Record(id, s => s.WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", message, failed.Time)
+        Record(id, s => (live is null ? s : WithConditions(s with { Live = live }, _desired.Get(id), live))
+            .WithEvent(failed).WithCondition(ConditionTypes.Ready, false, "Error", message, failed.Time)
             with { LastError = message, Generation = Math.Max(s.Generation, tried) });
         EventRecorded?.Invoke(id, failed);
         if (e is not DataplaneException)

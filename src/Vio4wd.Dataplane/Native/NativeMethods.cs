@@ -61,6 +61,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "vio4wd_relay_detach")]
     public static partial int RelayDetach(uint relay);
 
+    [LibraryImport(Library, EntryPoint = "vio4wd_test_device_removed")]
+    public static partial int TestDeviceRemoved(uint relay);
+
     [LibraryImport(Library, EntryPoint = "vio4wd_relay_register_socket", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int RelayRegisterSocket(uint relay, string path, int client);
 

@@ -67,7 +67,7 @@ public class ConfigurationLoaderTests
         yield return Case("VIO4WD_CORE_SCHED_ENABLE=true\nVIRTIOFWD_ZMQ_CORE_SCHED_EP=ipc:///run/cs", o => o.ZmqStatsEndpoint, VirtioForwarderOptions.DefaultZmqStatsEndpoint);
         yield return Case("VIO4WD_CORE_SCHED_ENABLE=false\nVIRTIOFWD_ZMQ_CORE_SCHED_EP=ipc:///run/cs", o => o.ZmqCoreSchedEndpoint, null);
         yield return Case("VIRTIOFWD_SOCKET_DIR=/tmp/virtio-forwarder", o => o.SocketPathOf(3), "/tmp/virtio-forwarder/virtio-forwarder3.sock");
-        yield return Case("VIRTIOFWD_SOCKET_FNAME_PATTERN=vm%u.sock", o => o.SocketPathOf(12), "/tmp/vm12.sock");
+        yield return Case("VIRTIOFWD_SOCKET_FNAME_PATTERN=vm%u.sock", o => o.SocketPathOf(12), "/tmp/virtio-forwarder/vm12.sock");
         yield return Case("VIRTIOFWD_SOCKET_FNAME_PATTERN=", o => o.SocketNameTemplate, "virtio-forwarder%u.sock");
         yield return Case("VIRTIOFWD_BINARY=/usr/bin/virtio-forwarder", o => o.LogLevel, 6);
         yield return Case("VIRTIOFWD_VHOST_CLIENT=y", o => o.VhostClientMode, true);
