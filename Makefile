@@ -10,9 +10,9 @@ DOTNET ?= dotnet
 # Debian packages the build, the tests and the demo need. `make deps` installs only the missing ones.
 APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
-	iproute2 iputils-ping
+	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev
 
-.PHONY: deps build native dotnet launchers test bench demo clean
+.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -57,6 +57,22 @@ test: build
 	# One test assembly at a time (-m:1): the dataplane and daemon tests each keep both CPUs of a
 	# small machine busy, and the daemon tests check how fast it reacts.
 	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1
+	# A few seconds of each fuzzer (the saved corpus is replayed by the tests above).
+	fuzz/run.sh --smoke
+
+# Every fuzzing target until a million executions or ten minutes each; minutes of busy CPUs.
+fuzz: build
+	fuzz/run.sh
+
+# libFuzzer harnesses of the C code that reads untrusted input, with ASan and UBSan.
+FUZZ_CC ?= clang-14
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(shell pkg-config --cflags libdpdk) -DALLOW_EXPERIMENTAL_API -Iinterop/include -Iinterop/src
+fuzz-native:
+	mkdir -p $(OUT)/fuzz/native
+	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/native/flowhash_fuzz.c interop/src/flowhash.c -o $(OUT)/fuzz/native/flowhash_fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/native/devargs_fuzz.c interop/src/devname.c interop/src/errors.c \
+		$(shell pkg-config --libs libdpdk) -Wl,--no-as-needed -lrte_bus_vdev -lrte_bus_pci -o $(OUT)/fuzz/native/devargs_fuzz
 
 # The main job on one machine: ovsdb-server, the daemon, a tap VF and a testpmd VM; ping across.
 demo: build

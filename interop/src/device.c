@@ -16,26 +16,12 @@
 #include <rte_ethdev.h>
 
 #include "dataplane.h"
+#include "devname.h"
 #include "errors.h"
 
 #define RING_SIZE 1024
 #define DEFAULT_MTU 2100
 #define JUMBO_MTU 9000
-
-static int
-device_name_of(const char *devargs, char *name, size_t len)
-{
-	struct rte_devargs da;
-	int ret;
-
-	memset(&da, 0, sizeof(da));
-	ret = rte_devargs_parse(&da, devargs);
-	if (ret < 0)
-		return set_error(EINVAL, "'%s' is not a DPDK device string", devargs);
-	snprintf(name, len, "%s", da.name);
-	rte_devargs_reset(&da);
-	return 0;
-}
 
 static int
 relay_of_port(uint16_t port)

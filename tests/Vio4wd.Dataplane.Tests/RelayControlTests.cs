@@ -28,6 +28,9 @@ public class RelayControlTests
         (Func<Task> call, string message)[] cases =
         [
             (() => Dataplane.AttachDeviceAsync(Relay + 1, DeviceAttachment.Of("no_such_driver0")), "'no_such_driver0' is not a DPDK device string"),
+            // DPDK 22.11's devargs parser crashed the process on these (found by fuzz/native).
+            (() => Dataplane.AttachDeviceAsync(Relay + 1, DeviceAttachment.Of("bus")), "'bus' is not a DPDK device string"),
+            (() => Dataplane.AttachDeviceAsync(Relay + 1, DeviceAttachment.Of(",bus")), "',bus' is not a DPDK device string"),
             (() => Dataplane.AttachDeviceAsync(Relay + 1, DeviceAttachment.Of("net_null_ctl")), "device 'net_null_ctl' is already attached to relay 10"),
             (() => Dataplane.AttachDeviceAsync(Relay, DeviceAttachment.Of("net_null_other")), "relay 10 already has device 'net_null_ctl'"),
             (() => Dataplane.AttachDeviceAsync(Dataplane.MaxRelays, DeviceAttachment.Of("net_null_x")), $"relay {Dataplane.MaxRelays} does not exist"),

@@ -148,6 +148,12 @@ public sealed class EnvFileParser
                 return elements;
             }
 
+            // As bash says; an empty word here would also never move on (fuzzing found "S=(;").
+            if (Current == ';')
+            {
+                throw new SyntaxException($"{name}: unexpected ';' in an array");
+            }
+
             elements.Add(ReadWord(name, inArray: true));
         }
     }

@@ -69,6 +69,13 @@ public sealed partial record DeviceSpec
             return null;
         }
 
+        // DPDK 22.11 crashes on a bare devargs layer key where a device name belongs (fuzzing found "bus").
+        if (name is "bus" or "class" or "driver")
+        {
+            error = $"'{name}' is a DPDK devargs keyword, not a device";
+            return null;
+        }
+
         if (PciAddress.TryParse(name, out PciAddress pci))
         {
             return new DeviceSpec(pci + arguments, pci);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Core.Configuration;
@@ -74,19 +75,7 @@ public sealed partial class PortControlSource(
 
     public async Task<byte[]> HandleAsync(ZmqRequest request)
     {
-        PortControlRequest? port = request.Frames == 1 && request.Bytes.Length <= MaxRequestBytes ? Parse(request.Bytes) : null;
-        if (port is null)
-        {
-            LogInvalid(logger, request.Frames != 1 ? $"{request.Frames} frames" : request.Bytes.Length > MaxRequestBytes ? $"{request.Bytes.Length} bytes" : "not a PortControlRequest");
-            return Error();
-        }
-
-        PciAddress[] pcis = [.. port.PciAddrs.Select(a => new PciAddress(a.Domain, a.Bus, a.Slot, a.Function))];
-        string op = port.Op.ToString();
-        string addresses = string.Join(",", pcis);
-        LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? port.VirtioId : -1L);
-
-        if ((Invalid(port, pcis) ?? OutsideSocketDirectory(port)) is { } problem)
+        if (!Accepts(request, out PortControlRequest? port, out PciAddress[] pcis, out string? problem))
         {
             LogInvalid(logger, problem);
             return Error();
@@ -101,6 +90,28 @@ public sealed partial class PortControlSource(
             _ => Query(port.VhostPath),
         };
         return response.ToByteArray();
+    }
+
+    /// <summary>
+    /// Whether a request passes the checks made before it changes anything (frames, size,
+    /// encoding, fields), with the request and its addresses, or why not. Untrusted bytes stop here.
+    /// </summary>
+    internal bool Accepts(ZmqRequest request, [NotNullWhen(true)] out PortControlRequest? port, out PciAddress[] pcis, [NotNullWhen(false)] out string? problem)
+    {
+        pcis = [];
+        port = request.Frames == 1 && request.Bytes.Length <= MaxRequestBytes ? Parse(request.Bytes) : null;
+        if (port is null)
+        {
+            problem = request.Frames != 1 ? $"{request.Frames} frames" : request.Bytes.Length > MaxRequestBytes ? $"{request.Bytes.Length} bytes" : "not a PortControlRequest";
+            return false;
+        }
+
+        pcis = [.. port.PciAddrs.Select(a => new PciAddress(a.Domain, a.Bus, a.Slot, a.Function))];
+        string op = port.Op.ToString();
+        string addresses = string.Join(",", pcis);
+        LogRequest(logger, op, pcis.Length, addresses, port.HasVirtioId ? port.VirtioId : -1L);
+        problem = Invalid(port, pcis) ?? OutsideSocketDirectory(port);
+        return problem is null;
     }
 
     // The original's validation, plus what it let through: more than 8 addresses, a bond mode

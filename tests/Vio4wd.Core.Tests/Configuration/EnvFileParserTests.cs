@@ -69,6 +69,7 @@ public class EnvFileParserTests
     [TestCase("A='open", "f:1: A: missing closing single quote")]
     [TestCase("A=\"open", "f:1: A: missing closing double quote")]
     [TestCase("A=(x y", "f:1: A: array is missing its closing ')'")]
+    [TestCase("A=(x;y)", "f:1: A: unexpected ';' in an array")] // hung, allocating without end (fuzzing)
     [TestCase("A=$(rm -rf /)", "f:1: A: command substitution is not supported")]
     [TestCase("A=`id`", "f:1: A: command substitution is not supported")]
     [TestCase("A=${B:-x}", "f:1: A: only plain ${NAME} expansions are supported")]
