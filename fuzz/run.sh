@@ -28,6 +28,11 @@ dotnet tool restore >/dev/null
 rm -rf "$OUT/bin"
 dotnet publish fuzz/Vio4wd.Fuzz -c Release -o "$OUT/bin" --nologo -v quiet >/dev/null
 targets=$(dotnet "$OUT/bin/vio4wd-fuzz.dll" --list)
+
+# The saved corpus first, uninstrumented: every input that once crashed or hung a parser.
+for target in $targets; do
+	dotnet "$OUT/bin/vio4wd-fuzz.dll" "$target" "fuzz/corpus/$target" 2>/dev/null
+done
 for assembly in Vio4wd.Core Vio4wd.Contracts Vio4wd.Ovsdb Vio4wd.Sources Vio4wd.Api Vio4wd.Zmq; do
 	dotnet sharpfuzz "$OUT/bin/$assembly.dll" >/dev/null
 done

@@ -120,7 +120,18 @@ internal sealed class OvsdbMessageHandler : PipeMessageHandler
         }
 
         NormaliseError(json);
-        JsonRpcMessage message = JsonFormatter.Deserialize(json);
+        JsonRpcMessage message;
+        try
+        {
+            message = JsonFormatter.Deserialize(json);
+        }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or FormatException or InvalidOperationException)
+        {
+            // Valid JSON in the wrong shape ("method":[], found by fuzzing): the formatter's own
+            // exceptions say nothing of where they came from.
+            throw new InvalidDataException($"not a JSON-RPC message: {e.Message}", e);
+        }
+
         if (message is JsonRpcRequest request && request.RequestId.IsNull)
         {
             request.RequestId = default;
