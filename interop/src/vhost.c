@@ -81,10 +81,15 @@ on_new_connection(int vid)
 
 	dp_lock();
 	r = relay_listening_for(vid);
-	if (r != NULL && (r->pending_vid >= 0 || vid >= MAX_VHOST_DEVICES)) {
+	if (r != NULL && r->pending_vid >= 0) {
 		RTE_LOG(ERR, USER1, "relay %u: refusing a second vhost-user connection on '%s' "
 			"(vid %d): a VM is already connected\n", r->id, r->socket, vid);
 		event_post(VIO4WD_EV_VM_REJECTED, r->id, EBUSY);
+		ret = -1;
+	} else if (r != NULL && vid >= MAX_VHOST_DEVICES) {
+		RTE_LOG(ERR, USER1, "relay %u: refusing vhost-user connection %d on '%s': "
+			"more than %d connections\n", r->id, vid, r->socket, MAX_VHOST_DEVICES);
+		event_post(VIO4WD_EV_VM_REJECTED, r->id, EMFILE);
 		ret = -1;
 	} else if (r != NULL) {
 		r->pending_vid = vid;
