@@ -262,4 +262,41 @@ public class HardeningTests
         daemon.Signal("TERM");
         Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
     }
+
+    // Finding 9: each frame of a multipart message was within libzmq's per-message cap, and the
+    // daemon copied all of them into one buffer. libzmq itself holds a whole multipart message
+    // before handing any part over (atomic delivery; no total cap exists there): the daemon keeps
+    // at most its cap of it, answers the original's error and goes on.
+    [Test]
+    public async Task A_huge_multipart_zmq_request_gets_an_error_answer_and_the_daemon_goes_on()
+    {
+        using var dir = new TempDirectory();
+        string zmq = dir.File("run");
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--dynamic-sockets", "-V", dir.File("sockets"), "-P", "net_null0=0",
+            $"--zmq-stats-ep=ipc://{zmq}/stats", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("multipart")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        const string Script = """
+            import sys, zmq
+            s = zmq.Context().socket(zmq.REQ)
+            s.setsockopt(zmq.LINGER, 0)
+            s.setsockopt(zmq.RCVTIMEO, 60000)
+            s.connect(sys.argv[1])
+            s.send_multipart([b"x" * 100_000] * int(sys.argv[2]))
+            print(s.recv().hex())
+            """;
+        async Task<string> AskAsync(int frames)
+        {
+            using var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+                "/usr/bin/python3", ["-c", Script, $"ipc://{zmq}/stats", frames.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+            string answer = (await python.StandardOutput.ReadToEndAsync()).Trim();
+            await python.WaitForExitAsync();
+            return answer;
+        }
+
+        const string Ebadr = "089003"; // StatsResponse { status: EBADR }
+        Assert.That(await AskAsync(2000), Is.EqualTo(Ebadr), "200 MB in 2000 frames");
+        Assert.That(await AskAsync(1), Is.EqualTo(Ebadr), "and the service goes on");
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
 }
