@@ -110,7 +110,7 @@ on_destroy_connection(int vid)
 	r = relay_of_vid(vid);
 	if (r != NULL && r->pending_vid == vid) {
 		r->pending_vid = -1;
-		r->rejected_vid = -1;
+		__atomic_store_n(&r->rejected_vid, -1, __ATOMIC_RELEASE);
 		__atomic_store_n(&r->overflow_vid, -1, __ATOMIC_RELEASE);
 		__atomic_store_n(&dp.vid_relay[vid], 0, __ATOMIC_RELEASE);
 	}
@@ -133,9 +133,11 @@ on_vring_state_changed(int vid, uint16_t vring, int enable)
 		if (enable && __atomic_exchange_n(&r->overflow_vid, vid, __ATOMIC_ACQ_REL) != vid) {
 			__atomic_store_n(&r->rx_q_mask, 0, __ATOMIC_RELEASE);
 			__atomic_store_n(&r->tx_q_mask, 0, __ATOMIC_RELEASE);
-			RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): "
-				"more than %d queue pairs\n", r->id, vid, MAX_QUEUE_PAIRS);
-			event_post(VIO4WD_EV_VM_REJECTED, r->id, E2BIG);
+			if (__atomic_exchange_n(&r->rejected_vid, vid, __ATOMIC_ACQ_REL) != vid) {
+				RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): "
+					"more than %d queue pairs\n", r->id, vid, MAX_QUEUE_PAIRS);
+				event_post(VIO4WD_EV_VM_REJECTED, r->id, E2BIG);
+			}
 		}
 		return 0;
 	}
@@ -159,9 +161,9 @@ on_vring_state_changed(int vid, uint16_t vring, int enable)
 static int
 reject(struct relay *r, int vid, int err, const char *why)
 {
-	if (r->rejected_vid == vid)
+	/* Also set from on_vring_state_changed, which cannot take the lock. */
+	if (__atomic_exchange_n(&r->rejected_vid, vid, __ATOMIC_ACQ_REL) == vid)
 		return -1;
-	r->rejected_vid = vid;
 	RTE_LOG(ERR, USER1, "relay %u: refusing VM connection (vid %d): %s\n", r->id, vid, why);
 	event_post(VIO4WD_EV_VM_REJECTED, r->id, err);
 	return -1;
