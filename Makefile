@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 CONFIGURATION ?= Release
+VERSION := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 OUT := $(CURDIR)/out
 NATIVE_BUILD := $(OUT)/build/native
 DOTNET ?= dotnet
@@ -10,9 +11,9 @@ DOTNET ?= dotnet
 # Debian packages the build, the tests and the demo need. `make deps` installs only the missing ones.
 APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
-	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev
+	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion
 
-.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native clean
+.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install package-test clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -83,6 +84,59 @@ bench: build
 	/usr/bin/python3 bench/relay_bench.py
 	/usr/bin/python3 bench/ovsdb_convergence.py
 	/usr/bin/python3 bench/startup.py
+
+# Installation: self-contained .NET programs (no SDK or runtime needed on the host), compiled
+# ahead of time (ReadyToRun), with libvio4wd.so beside them in $(PREFIX)/lib/vio4wd.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+BINDIR := $(PREFIX)/bin
+LIBDIR := $(PREFIX)/lib/vio4wd
+MANDIR := $(PREFIX)/share/man
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+RID := linux-x64
+PUBLISH := $(OUT)/publish
+PROGRAMS := virtio-forwarder vio4wdctl vio4wd-core-scheduler
+
+publish: native
+	rm -rf $(PUBLISH)
+	for project in Vio4wd.Daemon Vio4wd.Ctl Vio4wd.CoreScheduler; do \
+		$(DOTNET) publish src/$$project -c $(CONFIGURATION) -r $(RID) --self-contained \
+			-p:PublishReadyToRun=true -p:SatelliteResourceLanguages=en -p:DebugType=none \
+			-o $(PUBLISH) --nologo -v quiet || exit 1; \
+	done
+	# The runtime's LTTng tracing provider is optional and would make the package need liblttng-ust.
+	rm -f $(PUBLISH)/libcoreclrtraceptprovider.so
+
+man: publish
+	mkdir -p $(OUT)/man
+	help2man --no-info --section=8 --version-string=$(VERSION) --include=man/virtio-forwarder.h2m \
+		--name="relay SR-IOV VFs to the vhost-user ports of VMs" $(PUBLISH)/virtio-forwarder > $(OUT)/man/virtio-forwarder.8
+	help2man --no-info --section=8 --version-string=$(VERSION) --include=man/vio4wdctl.h2m \
+		--name="status and operations of a running virtio-forwarder" $(PUBLISH)/vio4wdctl > $(OUT)/man/vio4wdctl.8
+	help2man --no-info --section=8 --version-string=$(VERSION) --include=man/vio4wd-core-scheduler.h2m \
+		--name="balance virtio-forwarder relays over its worker CPUs" $(PUBLISH)/vio4wd-core-scheduler > $(OUT)/man/vio4wd-core-scheduler.8
+
+install: publish man
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
+	cp -a $(PUBLISH)/. $(DESTDIR)$(LIBDIR)/
+	# Links keep each program's own name as its process name; relative, so DESTDIR trees work too.
+	for program in $(PROGRAMS); do \
+		ln -sfn $$(realpath -m --relative-to=$(BINDIR) $(LIBDIR))/$$program $(DESTDIR)$(BINDIR)/$$program; \
+	done
+	for unit in systemd/*.service; do \
+		sed 's|/usr/bin/|$(BINDIR)/|g; s|/etc/default/|$(SYSCONFDIR)/default/|g' $$unit > $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
+	done
+	install -m 644 config/virtioforwarder $(DESTDIR)$(SYSCONFDIR)/default/virtioforwarder
+	install -m 644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 completion/vio4wdctl $(DESTDIR)$(COMPLETIONDIR)/vio4wdctl
+
+# What an installation holds and does, from a temporary DESTDIR (CI runs it after make test).
+package-test: build
+	tests/package/install-check.sh
 
 clean:
 	rm -rf $(OUT)
