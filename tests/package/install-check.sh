@@ -33,6 +33,12 @@ grep -q RTR "$DEST/usr/lib/vio4wd/Vio4wd.Core.dll" || fail "Vio4wd.Core.dll is n
 grep -q '^ExecStart=/usr/bin/virtio-forwarder ' "$DEST/lib/systemd/system/virtio-forwarder.service" || fail "the unit does not run /usr/bin/virtio-forwarder"
 man -l "$DEST/usr/share/man/man8/virtio-forwarder.8" 2>/dev/null | grep -q -- '--check-config' || fail "the man page lacks --check-config"
 
+# vio4wdctl's completion, as bash-completion loads it.
+words=$(bash -c "source /usr/share/bash-completion/bash_completion; source '$DEST/usr/share/bash-completion/completions/vio4wdctl'
+	COMP_WORDS=(vio4wdctl st); COMP_CWORD=1; COMP_LINE='vio4wdctl st'; COMP_POINT=\${#COMP_LINE}; _vio4wdctl; echo \"\${COMPREPLY[*]}\"
+	COMP_WORDS=(vio4wdctl stats -o ''); COMP_CWORD=3; COMP_LINE='vio4wdctl stats -o '; COMP_POINT=\${#COMP_LINE}; _vio4wdctl; echo \"\${COMPREPLY[*]}\"")
+[ "$words" = "$(printf 'status stats\ntable json flat')" ] || fail "vio4wdctl completion offered: $words"
+
 # The programs, run with no dotnet on PATH.
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$DEST/usr/bin/virtio-forwarder" --version | grep -q '^Virtio-forwarder version' || fail "--version"
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$DEST/usr/bin/vio4wdctl" --version >/dev/null || fail "vio4wdctl --version"
