@@ -13,7 +13,7 @@ APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion
 
-.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install package-test clean
+.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install deb package-test clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -122,6 +122,8 @@ install: publish man
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
 	cp -a $(PUBLISH)/. $(DESTDIR)$(LIBDIR)/
+	# Assemblies and their JSON are data to the runtime, not programs.
+	find $(DESTDIR)$(LIBDIR) -type f \( -name '*.dll' -o -name '*.json' \) -exec chmod 644 {} +
 	# Links keep each program's own name as its process name; relative, so DESTDIR trees work too.
 	for program in $(PROGRAMS); do \
 		ln -sfn $$(realpath -m --relative-to=$(BINDIR) $(LIBDIR))/$$program $(DESTDIR)$(BINDIR)/$$program; \
@@ -134,9 +136,24 @@ install: publish man
 	install -m 644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 completion/vio4wdctl $(DESTDIR)$(COMPLETIONDIR)/vio4wdctl
 
-# What an installation holds and does, from a temporary DESTDIR (CI runs it after make test).
-package-test: build
+# The Debian package, built with debhelper (debian/); the .deb, .buildinfo and .changes go to out/deb.
+DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot lintian
+deb:
+	@missing=$$(for p in $(DEB_BUILD_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	dpkg-buildpackage -b -uc -us
+	mkdir -p $(OUT)/deb
+	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo ../vio4wd_$(VERSION)_amd64.changes $(OUT)/deb/
+	lintian --fail-on error $(OUT)/deb/vio4wd_$(VERSION)_amd64.deb
+
+# What an installation holds and does: from a temporary DESTDIR, and the .deb in a fresh Debian 12
+# root made with mmdebstrap (CI runs it after make test).
+PACKAGE_TEST_PACKAGES := mmdebstrap
+package-test: build deb
+	@missing=$$(for p in $(PACKAGE_TEST_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 	tests/package/install-check.sh
+	tests/package/deb-check.sh
 
 clean:
 	rm -rf $(OUT)
