@@ -13,7 +13,7 @@ APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion
 
-.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install deb package-test clean
+.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -146,14 +146,19 @@ deb:
 	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo ../vio4wd_$(VERSION)_amd64.changes $(OUT)/deb/
 	lintian --fail-on error $(OUT)/deb/vio4wd_$(VERSION)_amd64.deb
 
-# What an installation holds and does: from a temporary DESTDIR, and the .deb in a fresh Debian 12
-# root made with mmdebstrap (CI runs it after make test).
-PACKAGE_TEST_PACKAGES := mmdebstrap
-package-test: build deb
-	@missing=$$(for p in $(PACKAGE_TEST_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+# The OCI image (out/image/vio4wd_<version>.oci.tar, named vio4wd:<version>), without a container daemon.
+IMAGE_BUILD_PACKAGES := mmdebstrap umoci skopeo
+image: deb
+	@missing=$$(for p in $(IMAGE_BUILD_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	image/build.sh
+
+# What an installation holds and does: from a temporary DESTDIR, the .deb in a fresh Debian 12
+# root made with mmdebstrap, and the image unpacked (CI runs it after make test).
+package-test: build image
 	tests/package/install-check.sh
 	tests/package/deb-check.sh
+	tests/package/image-check.sh
 
 clean:
 	rm -rf $(OUT)
