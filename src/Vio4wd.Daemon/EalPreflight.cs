@@ -16,7 +16,23 @@ internal static class EalPreflight
 
     /// <summary>The first problem found, or null.</summary>
     public static string? Problem(VirtioForwarderOptions options, IReadOnlyList<string> ealArgs) =>
-        OfflineCpu(ealArgs) ?? Hugepages(options, ealArgs) ?? RuntimeFolderInUse(ealArgs);
+        OfflineCpu(ealArgs) ?? DisallowedCpu(ealArgs) ?? Hugepages(options, ealArgs) ?? RuntimeFolderInUse(ealArgs);
+
+    // A container with a CPU limit, a cgroup cpuset or taskset: the EAL would fail to pin a worker
+    // there with a message about affinity; say which CPUs the process may use instead.
+    private static string? DisallowedCpu(IReadOnlyList<string> args)
+    {
+        if (Last(args, "-l") is not { } list || ValueParsers.CpuSet(list, int.MaxValue, out _) is not { } cpus
+            || Core.Posix.Posix.AllowedCpus() is not { } allowed)
+        {
+            return null;
+        }
+
+        string allowedList = string.Join(',', allowed.Order());
+        return cpus.Where(cpu => !allowed.Contains(cpu)).Select(cpu =>
+            $"CPU {cpu} is not among the CPUs this process may use ({allowedList}: its cgroup cpuset, container CPU allocation or taskset); "
+            + $"give the daemon CPUs {list} (VIRTIOFWD_CPU_MASK and the main lcore), e.g. whole CPUs with the kubelet's static CPU manager").FirstOrDefault();
+    }
 
     private static string? OfflineCpu(IReadOnlyList<string> args)
     {

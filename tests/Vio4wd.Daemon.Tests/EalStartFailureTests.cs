@@ -40,6 +40,29 @@ public class EalStartFailureTests
         Assert.That(stderr, Does.Contain($"virtio-forwarder: CPU {absent} is offline or absent on this host"));
     }
 
+    // A pod with a CPU limit (or a cgroup cpuset, or taskset) may not run on every online CPU.
+    [Test]
+    public async Task A_worker_cpu_outside_the_processs_allowed_cpus_is_named()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in (string[])["-c", "0", DaemonProcess.Launcher, "--nodaemon", "-C", "1", "--pid-path", DaemonProcess.PidDirectory,
+            "--control-sock", DaemonProcess.ControlSocket, "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("affinity")}"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var daemon = System.Diagnostics.Process.Start(info)!;
+        Task<string> stdout = daemon.StandardOutput.ReadToEndAsync();
+        string stderr = await daemon.StandardError.ReadToEndAsync();
+        await daemon.WaitForExitAsync();
+        await stdout;
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.ExitCode, Is.EqualTo(255), stderr);
+            Assert.That(stderr, Does.Contain("virtio-forwarder: CPU 1 is not among the CPUs this process may use (0: its cgroup cpuset"));
+        });
+    }
+
     [Test]
     public async Task A_missing_hugepage_directory_is_named_not_called_permission_denied()
     {

@@ -81,6 +81,28 @@ public static partial class Posix
 
     public static uint EffectiveUserId => GetEuid();
 
+    /// <summary>The CPUs this process may run on (sched_getaffinity: its cgroup cpuset, taskset, a container's CPUs); null if unknown.</summary>
+    public static unsafe HashSet<int>? AllowedCpus()
+    {
+        const int Bytes = 1024; // cpu_set_t for up to 8192 CPUs
+        byte* mask = stackalloc byte[Bytes];
+        if (SchedGetAffinity(0, Bytes, mask) != 0)
+        {
+            return null;
+        }
+
+        var cpus = new HashSet<int>();
+        for (int cpu = 0; cpu < Bytes * 8; cpu++)
+        {
+            if ((mask[cpu / 8] & (1 << (cpu % 8))) != 0)
+            {
+                cpus.Add(cpu);
+            }
+        }
+
+        return cpus;
+    }
+
     /// <summary>umask(2) for the whole process; returns the previous mask.</summary>
     public static int SetFileCreationMask(int mask) => (int)Umask((uint)mask);
 
@@ -98,6 +120,9 @@ public static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Mkdir(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
+    private static unsafe partial int SchedGetAffinity(int pid, nuint size, byte* mask);
 
     [LibraryImport("libc", EntryPoint = "umask")]
     private static partial uint Umask(uint mask);
