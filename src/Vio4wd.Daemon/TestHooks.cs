@@ -35,6 +35,10 @@ internal sealed class TestHooks(Func<IDataplane?> dataplane)
         return pci => aliases.TryGetValue(pci, out string? device) ? device : pci.ToString();
     }
 
+    /// <summary>The sysfs the daemon reads and writes: /sys, or with test hooks on VIO4WD_TEST_SYSFS_ROOT (a fake tree).</summary>
+    public static string SysfsRoot() =>
+        Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root ? root : "/sys";
+
     /// <summary>With test hooks on, VIO4WD_TEST_SYSFS_ROOT points netdev resolution at a fake sysfs tree.</summary>
     public static Sources.Netdev.NetdevResolver? NetdevResolver() =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root

@@ -150,7 +150,7 @@ public static class SettingCatalog
         new(SettingKey.ControlGroup, "VIRTIOFWD_CONTROL_GROUP", "control-group", null, ArgumentKind.Required, SettingShape.Scalar, "GROUP",
             "Group of the control socket, whose members may use vio4wdctl (default: the daemon's group) (vio4wd)."),
         new(SettingKey.BindVfioPci, "VIRTIOFWD_BIND_VFIO_PCI", null, null, ArgumentKind.None, SettingShape.Scalar, "",
-            "Devices bound to vfio-pci before start: PCI addresses or netdev[:count], comma-separated."),
+            "Devices the daemon binds to vfio-pci before DPDK starts (sysfs driver_override): PCI addresses or netdev[:count], comma-separated."),
         new(SettingKey.Binary, "VIRTIOFWD_BINARY", null, null, ArgumentKind.None, SettingShape.Scalar, "",
             "Path of the daemon binary (used by start scripts)."),
         new(SettingKey.CoreSchedSensitivity, "VIO4WD_CORE_SCHED_SENSITIVITY", null, null, ArgumentKind.None, SettingShape.Scalar, "",

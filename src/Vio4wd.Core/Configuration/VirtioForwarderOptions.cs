@@ -165,7 +165,7 @@ public sealed record VirtioForwarderOptions
     /// <summary>Group of the control socket (its members may use vio4wdctl); the daemon's own by default.</summary>
     public SocketAccount ControlGroup { get; init; } = SocketAccount.InheritFromProcess;
 
-    /// <summary>Devices the pre-start step binds to vfio-pci (VIRTIOFWD_BIND_VFIO_PCI).</summary>
+    /// <summary>Devices the daemon binds to vfio-pci before DPDK starts (VIRTIOFWD_BIND_VFIO_PCI), as the original's pre-start did.</summary>
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 
     public CoreSchedulerOptions CoreScheduler { get; init; } = new();

@@ -11,6 +11,12 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Maximum relays is {MaxRelays}, increase RTE_MAX_ETHPORTS in DPDK if more are required")]
     public static partial void MaxRelays(this ILogger logger, int maxRelays);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "VIRTIOFWD_BIND_VFIO_PCI: {Pci} ({Selector}) is bound to vfio-pci")]
+    public static partial void VfioBound(this ILogger logger, string pci, string selector);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]
+    public static partial void VfioBindFailed(this ILogger logger, string problem);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Workers on CPUs {Cpus}, main lcore {MainLcore}")]
     public static partial void Workers(this ILogger logger, string cpus, int mainLcore);
 

@@ -6,6 +6,7 @@ using Vio4wd.Core.Posix;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Daemon.Logging;
 using Vio4wd.Dataplane;
+using Vio4wd.Sources.Netdev;
 
 namespace Vio4wd.Daemon.Hosting.Parts;
 
@@ -27,6 +28,19 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
         if (EalPreflight.Problem(options, ealArgs) is { } problem)
         {
             throw new StartupException(255, problem);
+        }
+
+        // The original's pre-start did this with dpdk-devbind; DPDK probes them once they are vfio-pci's.
+        foreach (VfioBinding binding in new VfioBinder(TestHooks.SysfsRoot()).Bind(options.BindVfioPci))
+        {
+            if (binding.Error is { } error)
+            {
+                logger.VfioBindFailed(error);
+            }
+            else
+            {
+                logger.VfioBound(binding.Pci!, binding.Selector);
+            }
         }
 
         // Before DPDK starts: a directory others can write is a configuration error, not a DPDK one.
