@@ -58,6 +58,23 @@ public class SocketDirectoryTests
         Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
     }
 
+    // A directory made by someone trusted (a hostPath volume, an admin) is given to the socket owner
+    // and group as the original's pre-start did, its mode kept.
+    [Test]
+    public async Task An_existing_root_directory_is_given_to_the_socket_owner_and_group()
+    {
+        using var dir = new TempDirectory();
+        string sockets = dir.File("sockets");
+        Directory.CreateDirectory(sockets);
+        File.SetUnixFileMode(sockets, (UnixFileMode)Convert.ToInt32("755", 8));
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets, "--vhost-username=nobody", "--vhost-groupname=nogroup",
+            "--dynamic-sockets", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("chown")}");
+        await daemon.WaitForOutputAsync("Forwarding", Patience);
+        Assert.That(Stat(sockets), Is.EqualTo("directory nobody:nogroup 755"));
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
     [TestCase("777", "root", "mode 0777")]
     [TestCase("1777", "root", "mode 1777")]
     [TestCase("770", "root:nogroup", "group gid 65534, mode 0770")]

@@ -19,8 +19,8 @@ public static class OwnedDirectory
 
     /// <summary>
     /// Creates <paramref name="path"/> (mode <paramref name="mode"/>, owner <paramref name="uid"/>,
-    /// group <paramref name="gid"/>; null keeps ours), or checks the one there. Null when it may be
-    /// used, else why not, naming the path, its owner and its mode.
+    /// group <paramref name="gid"/>; null keeps ours), or checks the one there and gives it that
+    /// owner and group. Null when it may be used, else why not, naming the path, its owner and its mode.
     /// </summary>
     public static string? Prepare(string path, int? uid, int? gid, int mode = DefaultMode)
     {
@@ -64,7 +64,19 @@ public static class OwnedDirectory
                 return null;
             }
 
-            return Refusal(path, Posix.Status(directory), uid);
+            if (Refusal(path, Posix.Status(directory), uid) is { } refusal)
+            {
+                return refusal;
+            }
+
+            // As the original's pre-start did (chown, chgrp): the socket owner's QEMU creates
+            // client-mode sockets here. Its mode stays the operator's.
+            if (uid is not null || gid is not null)
+            {
+                Posix.ChangeOwner(directory, uid ?? -1, gid ?? -1);
+            }
+
+            return null;
         }
         catch (IOException e)
         {
