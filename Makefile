@@ -11,9 +11,10 @@ DOTNET ?= dotnet
 # Debian packages the build, the tests and the demo need. `make deps` installs only the missing ones.
 APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
 	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
-	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion
+	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion \
+	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
 
-.PHONY: deps build native dotnet launchers test bench demo fuzz fuzz-native publish man install deb image package-test clean
+.PHONY: deps build native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -28,7 +29,7 @@ deps:
 	fi
 	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH" >&2; exit 1; }
 
-build: deps native dotnet launchers
+build: deps native dotnet launchers chart-render
 
 native:
 	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -42,6 +43,15 @@ native:
 
 dotnet: native
 	$(DOTNET) build Vio4wd.sln -c $(CONFIGURATION) --nologo -v quiet
+
+# The chart renderer the chart tests use (Go text/template + sprig from Debian's packages, offline):
+# sprig and semver are /v3 import paths, which GOPATH mode finds through these two links.
+GO_PATH := $(OUT)/go
+chart-render:
+	mkdir -p $(GO_PATH)/src/github.com/Masterminds/sprig $(GO_PATH)/src/github.com/Masterminds/semver $(OUT)/bin
+	ln -sfn /usr/share/gocode/src/github.com/Masterminds/sprig $(GO_PATH)/src/github.com/Masterminds/sprig/v3
+	ln -sfn /usr/share/gocode/src/github.com/Masterminds/semver $(GO_PATH)/src/github.com/Masterminds/semver/v3
+	GO111MODULE=off GOPATH=$(GO_PATH):/usr/share/gocode GOCACHE=$(OUT)/go-cache go build -o $(OUT)/bin/chart-render ./charts/render
 
 # out/bin/<tool> runs the built program from the source tree.
 launchers:

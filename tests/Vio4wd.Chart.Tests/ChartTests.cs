@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using k8s;
+using k8s.Models;
+using Vio4wd.Testing;
+
+namespace Vio4wd.Chart.Tests;
+
+/// <summary>
+/// charts/vio4wd rendered as `helm template` would (out/bin/chart-render: Go text/template with
+/// sprig and Helm's functions), every object read back strictly into the Kubernetes API types,
+/// and what a node agent of this kind must have asserted on the DaemonSet.
+/// </summary>
+public partial class ChartTests
+{
+    private static readonly string Root = FindRoot();
+    private static readonly string Version = VersionRegex().Match(File.ReadAllText(Path.Combine(Root, "Directory.Build.props"))).Groups[1].Value;
+
+    private static string FindRoot()
+    {
+        string dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "Vio4wd.sln")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("no Vio4wd.sln above the tests");
+        }
+
+        return dir;
+    }
+
+    [GeneratedRegex("<Version>(.*)</Version>")]
+    private static partial Regex VersionRegex();
+
+    private sealed record Rendered(V1ConfigMap Config, V1DaemonSet DaemonSet);
+
+    private static async Task<Rendered> RenderAsync(params string[] valueFiles)
+    {
+        var info = new ProcessStartInfo(Path.Combine(Root, "out", "bin", "chart-render")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(Root, "charts", "vio4wd"));
+        foreach (string file in valueFiles)
+        {
+            info.ArgumentList.Add("-f");
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, file));
+        }
+
+        using Process render = Process.Start(info)!;
+        string output = await render.StandardOutput.ReadToEndAsync();
+        string errors = await render.StandardError.ReadToEndAsync();
+        await render.WaitForExitAsync();
+        Assert.That(render.ExitCode, Is.Zero, errors);
+
+        V1ConfigMap? config = null;
+        V1DaemonSet? daemonSet = null;
+        foreach (string document in output.Split("\n---\n").Select(d => d.Trim('-', '\n')).Where(d => d.Length > 0))
+        {
+            string kind = Regex.Match(document, @"^kind: (\w+)$", RegexOptions.Multiline).Groups[1].Value;
+            // Strict: a field the API type does not have is an error, not silently dropped.
+            switch (kind)
+            {
+                case "ConfigMap":
+                    config = KubernetesYaml.Deserialize<V1ConfigMap>(document, strict: true);
+                    break;
+                case "DaemonSet":
+                    daemonSet = KubernetesYaml.Deserialize<V1DaemonSet>(document, strict: true);
+                    break;
+                default:
+                    Assert.Fail($"the chart renders a {kind}, which this test does not know");
+                    break;
+            }
+        }
+
+        return new Rendered(config ?? throw new AssertionException("no ConfigMap"), daemonSet ?? throw new AssertionException("no DaemonSet"));
+    }
+
+    private static V1Container Daemon(V1DaemonSet set) => set.Spec.Template.Spec.Containers.Single(c => c.Name == "virtio-forwarder");
+
+    [TestCase]
+    [TestCase("values-custom.yaml")]
+    public async Task Renders_objects_the_kubernetes_api_types_accept_and_a_config_the_daemon_accepts(params string[] values)
+    {
+        Rendered rendered = await RenderAsync(values);
+        using var dir = new TempDirectory();
+        string config = dir.File("virtioforwarder");
+        await File.WriteAllTextAsync(config, rendered.Config.Data["virtioforwarder"]);
+        var info = new ProcessStartInfo(Path.Combine(Root, "out", "bin", "virtio-forwarder"), ["--check-config", "--config", config])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process check = Process.Start(info)!;
+        string effective = await check.StandardOutput.ReadToEndAsync();
+        string errors = await check.StandardError.ReadToEndAsync();
+        await check.WaitForExitAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(check.ExitCode, Is.Zero, errors);
+            Assert.That(errors, Does.Not.Contain("unknown variable"));
+            Assert.That(Daemon(rendered.DaemonSet).Command, Is.EqualTo(new[] { "virtio-forwarder", "--config", "/etc/vio4wd/virtioforwarder", "--nodaemon" }));
+        });
+        if (values.Length > 0)
+        {
+            Assert.That(effective, Does.Contain("VIRTIOFWD_STATIC_VFS=(0000:05:08.1=1 net_tap0,iface=vf0=2)"), "a list value is a bash array");
+        }
+    }
+
+    [Test]
+    public async Task The_default_daemonset_is_what_a_node_agent_of_this_kind_needs()
+    {
+        V1DaemonSet set = (await RenderAsync()).DaemonSet;
+        V1PodSpec pod = set.Spec.Template.Spec;
+        V1Container daemon = Daemon(set);
+        Assert.Multiple(() =>
+        {
+            // Guaranteed QoS: every container's requests equal its limits; the daemon's CPUs are whole.
+            foreach (V1Container container in pod.Containers.Concat(pod.InitContainers ?? []))
+            {
+                Assert.That(container.Resources.Requests.Keys, Is.EquivalentTo(container.Resources.Limits.Keys), container.Name);
+                foreach (string resource in container.Resources.Limits.Keys)
+                {
+                    Assert.That(container.Resources.Requests[resource], Is.EqualTo(container.Resources.Limits[resource]), $"{container.Name} {resource}");
+                }
+            }
+
+            Assert.That(daemon.Resources.Limits["cpu"].ToString(), Does.Match("^[1-9][0-9]*$"), "whole CPUs");
+            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("2750Mi"), "jumbo frames, one NUMA node");
+            Assert.That(daemon.LivenessProbe?.Exec?.Command, Does.Contain("vio4wdctl"));
+            Assert.That(string.Join(' ', daemon.ReadinessProbe?.Exec?.Command ?? []), Does.Contain("daemon -o json"));
+            Assert.That(pod.Tolerations.Select(t => (t.Key, t.OperatorProperty, t.Effect)), Does.Contain(((string?)null, "Exists", (string?)null)), "every taint");
+            Assert.That(pod.PriorityClassName, Is.EqualTo("system-node-critical"));
+            Assert.That(pod.AutomountServiceAccountToken, Is.False);
+            Assert.That(set.Spec.UpdateStrategy.Type, Is.EqualTo("OnDelete"));
+            Assert.That(daemon.Image, Is.EqualTo($"vio4wd:{Version}"), "make image's name and tag");
+            // The config as a directory (a subPath mount never sees an update) and a reloader beside it.
+            V1VolumeMount mount = daemon.VolumeMounts.Single(m => m.Name == "config");
+            Assert.That((mount.MountPath, mount.SubPath), Is.EqualTo(("/etc/vio4wd", (string?)null)));
+            Assert.That(pod.Volumes.Single(v => v.Name == "config").ConfigMap, Is.Not.Null);
+            Assert.That(pod.Containers.Select(c => c.Name), Does.Contain("config-reloader"));
+            Assert.That(pod.ShareProcessNamespace, Is.True, "the reloader signals the daemon");
+            Assert.That(set.Spec.Template.Metadata.Annotations?.Keys ?? [], Has.None.StartsWith("checksum/"), "a config change restarts no pod");
+            Assert.That(set.Metadata.Labels, Does.ContainKey("app.kubernetes.io/name").And.ContainKey("app.kubernetes.io/version").And.ContainKey("helm.sh/chart"));
+        });
+    }
+
+    [Test]
+    public async Task Non_default_values_reach_the_daemonset()
+    {
+        V1DaemonSet set = (await RenderAsync("values-custom.yaml")).DaemonSet;
+        V1PodSpec pod = set.Spec.Template.Spec;
+        V1Container daemon = Daemon(set);
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.Image, Is.EqualTo("registry.example.org/net/vio4wd:0.1.0-rc1"));
+            Assert.That(daemon.ImagePullPolicy, Is.EqualTo("Always"));
+            Assert.That(pod.ImagePullSecrets.Select(s => s.Name), Is.EqualTo(new[] { "registry-creds" }));
+            Assert.That(set.Metadata.Name, Is.EqualTo("relay"));
+            Assert.That(set.Spec.UpdateStrategy.Type, Is.EqualTo("RollingUpdate"));
+            Assert.That(daemon.Resources.Limits["cpu"].ToString(), Is.EqualTo("2"));
+            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("1536Mi"), "no jumbo: 768 MiB on each of 2 NUMA nodes");
+            Assert.That(pod.Containers.Select(c => c.Name), Is.EqualTo(new[] { "virtio-forwarder", "core-scheduler" }));
+            Assert.That(pod.Containers.Single(c => c.Name == "core-scheduler").Command, Does.Contain("--global-numa-opt"));
+            Assert.That(pod.ShareProcessNamespace, Is.False);
+            Assert.That(pod.Tolerations.Single().Key, Is.EqualTo("sriov"));
+        });
+    }
+}
