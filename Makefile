@@ -8,28 +8,37 @@ OUT := $(CURDIR)/out
 NATIVE_BUILD := $(OUT)/build/native
 DOTNET ?= dotnet
 
-# Debian packages the build, the tests and the demo need. `make deps` installs only the missing ones.
-APT_PACKAGES := build-essential cmake pkg-config dpdk dpdk-dev libdpdk-dev \
-	openvswitch-switch libzmq5 python3-zmq python3-protobuf protobuf-compiler \
-	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev help2man bash-completion \
+# Debian packages: what building needs (`make deps`), and what the tests, the demo and the fuzzers
+# need on top (`make test-deps`, run by those targets). Either installs only the missing ones.
+BUILD_PACKAGES := build-essential cmake pkg-config dpdk-dev libdpdk-dev libzmq5 help2man
+TEST_PACKAGES := dpdk openvswitch-switch python3-zmq python3-protobuf protobuf-compiler \
+	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev bash-completion \
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
 
-.PHONY: deps build native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
+.PHONY: deps test-deps build native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do \
+# apt_install(packages): installs those not installed yet (apt-get update first, once, if any).
+define apt_install
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
 	done); \
-	if [ -z "$$missing" ]; then echo "deps: all $(words $(APT_PACKAGES)) packages already installed"; \
+	if [ -z "$$missing" ]; then echo "$@: all $(words $(1)) packages already installed"; \
 	else \
-		echo "deps: installing" $$missing; \
+		echo "$@: installing" $$missing; \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
 	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH" >&2; exit 1; }
 
-build: deps native dotnet launchers chart-render
+test-deps:
+	$(call apt_install,$(TEST_PACKAGES))
+
+build: deps native dotnet launchers
 
 native:
 	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -64,7 +73,7 @@ launchers:
 		"$(CURDIR)/src/Vio4wd.CoreScheduler/bin/$(CONFIGURATION)/net10.0/vio4wd-core-scheduler.dll" > $(OUT)/bin/vio4wd-core-scheduler
 	chmod +x $(OUT)/bin/*
 
-test: build
+test: build test-deps chart-render
 	# One test assembly at a time (-m:1): the dataplane and daemon tests each keep both CPUs of a
 	# small machine busy, and the daemon tests check how fast it reacts.
 	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1
@@ -72,7 +81,7 @@ test: build
 	fuzz/run.sh --smoke
 
 # Every fuzzing target until a million executions or ten minutes each; minutes of busy CPUs.
-fuzz: build
+fuzz: build test-deps
 	fuzz/run.sh
 
 # libFuzzer harnesses of the C code that reads untrusted input, with ASan and UBSan.
@@ -86,11 +95,11 @@ fuzz-native:
 		$(shell pkg-config --libs libdpdk) -Wl,--no-as-needed -lrte_bus_vdev -lrte_bus_pci -o $(OUT)/fuzz/native/devargs_fuzz
 
 # The main job on one machine: ovsdb-server, the daemon, a tap VF and a testpmd VM; ping across.
-demo: build
+demo: build test-deps
 	demo/demo.sh
 
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
-bench: build
+bench: build test-deps
 	/usr/bin/python3 bench/relay_bench.py
 	/usr/bin/python3 bench/ovsdb_convergence.py
 	/usr/bin/python3 bench/startup.py
@@ -148,9 +157,8 @@ install: publish man
 
 # The Debian package, built with debhelper (debian/); the .deb, .buildinfo and .changes go to out/deb.
 DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot lintian
-deb:
-	@missing=$$(for p in $(DEB_BUILD_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+deb: deps
+	$(call apt_install,$(DEB_BUILD_PACKAGES))
 	dpkg-buildpackage -b -uc -us
 	mkdir -p $(OUT)/deb
 	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo ../vio4wd_$(VERSION)_amd64.changes $(OUT)/deb/
@@ -159,13 +167,12 @@ deb:
 # The OCI image (out/image/vio4wd_<version>.oci.tar, named vio4wd:<version>), without a container daemon.
 IMAGE_BUILD_PACKAGES := mmdebstrap umoci skopeo
 image: deb
-	@missing=$$(for p in $(IMAGE_BUILD_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	$(call apt_install,$(IMAGE_BUILD_PACKAGES))
 	image/build.sh
 
 # What an installation holds and does: from a temporary DESTDIR, the .deb in a fresh Debian 12
 # root made with mmdebstrap, and the image unpacked (CI runs it after make test).
-package-test: build image
+package-test: build test-deps image
 	tests/package/install-check.sh
 	tests/package/deb-check.sh
 	tests/package/image-check.sh
