@@ -95,7 +95,22 @@ public sealed class OptionsBuilder
 
         CheckMainLcore(options);
         CheckSocketPathLength(options);
+        WarnOfSettingsWithoutEffect(options);
         return options;
+    }
+
+    // Accepted for compatibility, but nothing here acts on them: say so rather than print them as settings.
+    private void WarnOfSettingsWithoutEffect(VirtioForwarderOptions options)
+    {
+        if (options.ZeroCopy)
+        {
+            _diagnostics.Warning("VIRTIOFWD_ZERO_COPY (--zero-copy) has no effect: DPDK 20.11 and later have no dequeue zero-copy");
+        }
+
+        if (_raw.ContainsKey(SettingKey.Binary))
+        {
+            _diagnostics.Warning("VIRTIOFWD_BINARY has no effect: the systemd units run /usr/bin/virtio-forwarder (a drop-in's ExecStart= changes it)");
+        }
     }
 
     private T? Parse<T>(SettingKey key, Func<string, (T? Value, string Problem)> parse)

@@ -197,6 +197,22 @@ public class ConfigurationLoaderTests
         });
     }
 
+    [Test]
+    public void Settings_nothing_acts_on_are_warned_about_not_shown_as_taking_effect()
+    {
+        LoadedConfiguration loaded = Load(Baseline + "VIRTIOFWD_ZERO_COPY=y\nVIRTIOFWD_BINARY=/opt/vf\n");
+        LoadedConfiguration quiet = Load(Baseline + "VIRTIOFWD_ZERO_COPY=\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(loaded.Diagnostics.Warnings, Is.EqualTo(new[]
+            {
+                "VIRTIOFWD_ZERO_COPY (--zero-copy) has no effect: DPDK 20.11 and later have no dequeue zero-copy",
+                "VIRTIOFWD_BINARY has no effect: the systemd units run /usr/bin/virtio-forwarder (a drop-in's ExecStart= changes it)",
+            }));
+            Assert.That(quiet.Diagnostics.Warnings, Is.Empty);
+        });
+    }
+
     private const string CpuForms = "expected a list of CPU numbers or ranges (e.g. 1,2 or 2-5) or a hex mask starting with 0x (e.g. 0x6)";
     private const string VfForm = "expected <device>=<relay>, where <device> is a PCI address (dddd:bb:dd.f) or a DPDK device string and <relay> a relay id";
     private const string PinForm = "expected <relay>:<cpu> or <relay>:<cpu>,<cpu> entries separated by ';' (e.g. 1:2 or 1:2,3)";
