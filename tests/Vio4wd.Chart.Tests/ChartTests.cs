@@ -161,4 +161,39 @@ public partial class ChartTests
             Assert.That(pod.Tolerations.Single().Key, Is.EqualTo("sriov"));
         });
     }
+
+    // The reloader sidecar's own script, run in a PID namespace of its own (pkill must find only the
+    // stand-in daemon: a script whose process name is virtio-forwarder's, which logs each SIGHUP).
+    [Test]
+    public async Task The_config_reloader_sends_sighup_to_the_daemon_when_the_file_changes_and_not_before()
+    {
+        V1Container reloader = (await RenderAsync()).DaemonSet.Spec.Template.Spec.Containers.Single(c => c.Name == "config-reloader");
+        using var dir = new TempDirectory();
+        string config = dir.File("virtioforwarder");
+        string hups = dir.File("hups");
+        await File.WriteAllTextAsync(config, "VIRTIOFWD_CPU_MASK=1\n");
+        string daemon = dir.File("virtio-forwarder");
+        await File.WriteAllTextAsync(daemon, $"#!/bin/bash\ntrap 'echo HUP >> {hups}' HUP\nwhile :; do sleep 0.1; done\n");
+        File.SetUnixFileMode(daemon, (UnixFileMode)Convert.ToInt32("755", 8));
+        string script = reloader.Command[2].Replace("/etc/vio4wd/virtioforwarder", config, StringComparison.Ordinal)
+            .Replace("sleep 10", "sleep 0.2", StringComparison.Ordinal);
+        Assert.That(reloader.Command.Take(2), Is.EqualTo(new[] { "sh", "-c" }));
+
+        var info = new ProcessStartInfo("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", $"{daemon} & {script}"]);
+        using Process pod = Process.Start(info)!;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.That(File.Exists(hups), Is.False, "no SIGHUP while the file is unchanged");
+            await File.WriteAllTextAsync(config, "VIRTIOFWD_CPU_MASK=1\nVIRTIOFWD_STATIC_VFS=(net_null0=0)\n");
+            await Eventually.UntilAsync(() => File.Exists(hups), "the SIGHUP", TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.That(await File.ReadAllLinesAsync(hups), Has.Length.EqualTo(1), "one SIGHUP per change");
+        }
+        finally
+        {
+            pod.Kill(entireProcessTree: true);
+            await pod.WaitForExitAsync();
+        }
+    }
 }
