@@ -32,7 +32,7 @@ public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback
     }
 
     /// <summary>
-    /// Client public keys from key files: one Z85 key per line ('#' comments), or CZMQ
+    /// Client public keys from key files: one Z85 key per line (lines starting with '#' are comments), or CZMQ
     /// certificates (<c>public-key = "..."</c>; their other lines are metadata). Null with
     /// <paramref name="problem"/> naming the file and line when a line is neither.
     /// </summary>
@@ -47,7 +47,13 @@ public sealed record ZmqSecurity(string? CurveSecretKey, bool AllowPlainLoopback
             string[] lines = text.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
-                string line = lines[i].Split('#')[0].Trim();
+                // Whole-line comments only: '#' is one of Z85's characters.
+                string line = lines[i].Trim();
+                if (line.StartsWith('#'))
+                {
+                    continue;
+                }
+
                 if (line.StartsWith("secret-key", StringComparison.Ordinal))
                 {
                     problem = $"{name}:{i + 1}: a secret key has no place among client public keys";
