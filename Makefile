@@ -155,13 +155,15 @@ install: publish man
 	install -m 644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 completion/vio4wdctl $(DESTDIR)$(COMPLETIONDIR)/vio4wdctl
 
-# The Debian package, built with debhelper (debian/); the .deb, .buildinfo and .changes go to out/deb.
+# The Debian package, built with debhelper (debian/); the .deb, its -dbgsym (libvio4wd.so's debug
+# symbols), .buildinfo and .changes go to out/deb, nothing stays beside the source tree.
 DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot lintian
 deb: deps
 	$(call apt_install,$(DEB_BUILD_PACKAGES))
 	dpkg-buildpackage -b -uc -us
 	mkdir -p $(OUT)/deb
-	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo ../vio4wd_$(VERSION)_amd64.changes $(OUT)/deb/
+	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd-dbgsym_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo \
+		../vio4wd_$(VERSION)_amd64.changes $(OUT)/deb/
 	lintian --fail-on error $(OUT)/deb/vio4wd_$(VERSION)_amd64.deb
 
 # The OCI image (out/image/vio4wd_<version>.oci.tar, named vio4wd:<version>), without a container daemon.
