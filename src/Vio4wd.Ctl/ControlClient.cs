@@ -39,7 +39,10 @@ internal sealed class ControlClient : IDisposable
                 SocketError.AddressNotAvailable or SocketError.ConnectionRefused => "nothing is listening there (is virtio-forwarder running?)",
                 _ => e.Message,
             };
-            throw new CtlException($"cannot reach the daemon at {path}: {why}");
+            // Not allowed in is this user's problem, not a daemon that is down.
+            throw e.SocketErrorCode == SocketError.AccessDenied
+                ? new CtlException($"cannot reach the daemon at {path}: {why}")
+                : new DaemonUnreachableException($"cannot reach the daemon at {path}: {why}");
         }
 
         return new ControlClient(JsonRpc.Attach(new NetworkStream(connection, ownsSocket: true)));
@@ -49,4 +52,13 @@ internal sealed class ControlClient : IDisposable
 }
 
 /// <summary>A failure to report on stderr with exit status 1.</summary>
-internal sealed class CtlException(string message) : Exception(message);
+internal class CtlException(string message) : Exception(message);
+
+/// <summary>
+/// The daemon cannot be asked at all (no socket, nobody listening, connection lost): exit status
+/// 3, as an LSB status action says "not running", so scripts tell it from a failed request.
+/// </summary>
+internal sealed class DaemonUnreachableException(string message) : CtlException(message)
+{
+    public const int ExitCode = 3;
+}

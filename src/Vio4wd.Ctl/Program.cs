@@ -24,6 +24,12 @@ public static class Vio4wdCtl
         Converters = { new JsonStringEnumConverter() },
     };
 
+    // The same field names as -o json (camelCase), for kubectl-style -o yaml.
+    private static readonly YamlDotNet.Serialization.ISerializer Yaml = new YamlDotNet.Serialization.SerializerBuilder()
+        .WithNamingConvention(YamlDotNet.Serialization.NamingConventions.CamelCaseNamingConvention.Instance)
+        .DisableAliases()
+        .Build();
+
     private static readonly Option<string> ControlSocket = new("--control-sock")
     {
         Description = $"The daemon's control socket (default ${ControlClient.SocketVariable} or {ControlClient.DefaultSocket})",
@@ -49,14 +55,21 @@ public static class Vio4wdCtl
 
     private static Command Status()
     {
-        Option<string> output = OutputOption("table", "json");
+        Option<string> output = OutputOption("table", "json", "yaml", "wide", "name");
         var command = new Command("status", "Relays with their source, device, socket, mode and readiness") { output };
         command.SetAction((result, ct) => RunAsync(result, async api =>
         {
             IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
-            if (result.GetValue(output) == "json")
+            switch (result.GetValue(output))
             {
-                return JsonSerializer.Serialize(relays, Json);
+                case "json":
+                    return JsonSerializer.Serialize(relays, Json);
+                case "yaml":
+                    return Yaml.Serialize(relays).TrimEnd('\n');
+                case "name":
+                    return string.Join('\n', relays.Select(r => $"relay/{r.Id.ToString(CultureInfo.InvariantCulture)}"));
+                case "wide":
+                    return StatusTable.FormatWide(relays, DateTimeOffset.UtcNow);
             }
 
             IReadOnlyList<RejectedRequest> rejected = await api.RejectedAsync().ConfigureAwait(false);
@@ -197,6 +210,10 @@ public static class Vio4wdCtl
             await Console.Out.WriteLineAsync(await action(client.Api).ConfigureAwait(false)).ConfigureAwait(false);
             return 0;
         }
+        catch (DaemonUnreachableException e)
+        {
+            return await FailAsync(e.Message, DaemonUnreachableException.ExitCode).ConfigureAwait(false);
+        }
         catch (CtlException e)
         {
             return await FailAsync(e.Message).ConfigureAwait(false);
@@ -207,7 +224,7 @@ public static class Vio4wdCtl
         }
         catch (ConnectionLostException)
         {
-            return await FailAsync("the daemon closed the connection (did it stop?)").ConfigureAwait(false);
+            return await FailAsync("the daemon closed the connection (did it stop?)", DaemonUnreachableException.ExitCode).ConfigureAwait(false);
         }
     }
 
@@ -242,9 +259,9 @@ public static class Vio4wdCtl
         }
     }
 
-    private static async Task<int> FailAsync(string message)
+    private static async Task<int> FailAsync(string message, int exitCode = 1)
     {
         await Console.Error.WriteLineAsync($"{Name}: {message}").ConfigureAwait(false);
-        return 1;
+        return exitCode;
     }
 }

@@ -43,6 +43,9 @@ public class VioctlStatusTests
             }
 
             (int tableCode, string table, _) = await Vioctl.RunAsync("status");
+            (int nameCode, string names, _) = await Vioctl.RunAsync("status", "-o", "name");
+            (int yamlCode, string yaml, _) = await Vioctl.RunAsync("status", "-o", "yaml");
+            (int wideCode, string wide, _) = await Vioctl.RunAsync("status", "-o", "wide");
             (int deniedCode, _, string denied) = await Vioctl.RunAsUserAsync("nobody", "status");
             UnixFileMode mode = File.GetUnixFileMode(DaemonProcess.ControlSocket);
             Assert.Multiple(() =>
@@ -54,6 +57,12 @@ public class VioctlStatusTests
                 Assert.That(conditions, Is.EquivalentTo(new[] { "DeviceReady=True", "VhostConnected=True", "Ready=True" }));
                 Assert.That(zero.GetProperty("conditions")[0].TryGetProperty("lastTransitionTime", out _), Is.True);
                 Assert.That(tableCode, Is.Zero);
+                Assert.That((nameCode, names.Split('\n', StringSplitOptions.RemoveEmptyEntries)), Is.EqualTo((0, Enumerable.Range(0, 32).Select(i => $"relay/{i}").ToArray())));
+                Assert.That(yamlCode, Is.Zero);
+                Assert.That(yaml, Does.StartWith("- id: 0\n").And.Contain("  device: net_null0\n").And.Contain("  ready: true\n"));
+                Assert.That(wideCode, Is.Zero);
+                Assert.That(wide.Split('\n')[0], Does.StartWith("RELAY").And.Contain("CPUS").And.Contain("VF-TO-VM"));
+                Assert.That(wide.Split('\n')[1], Does.Match(@"^0\s+static\s+net_null0\s.*\s1,1\s+\S+\s+1\s+\d+\s+[1-9]\d*\s+\d+\s*$"), "CPUs, NUMA, queues and counters of relay 0");
                 Assert.That(table, Does.StartWith("RELAY").And.Contain("net_null0").And.Contain("Forwarding").And.Contain("DeviceNotReady"));
                 Assert.That(deniedCode, Is.EqualTo(1));
                 Assert.That(denied, Does.Contain("permission denied (run as root or as a member of the socket's group)"), "a user outside the group");
@@ -70,12 +79,12 @@ public class VioctlStatusTests
     }
 
     [Test]
-    public async Task Without_a_daemon_vioctl_says_so_and_exits_1()
+    public async Task Without_a_daemon_vioctl_says_so_and_exits_3()
     {
         (int code, _, string err) = await Vioctl.RunAsync("--control-sock", "/tmp/vio4wd-no-such-daemon.sock", "status");
         Assert.Multiple(() =>
         {
-            Assert.That(code, Is.EqualTo(1));
+            Assert.That(code, Is.EqualTo(3), "the daemon is unreachable, as an LSB status says 'not running'");
             Assert.That(err, Does.Contain("vio4wdctl: cannot reach the daemon at /tmp/vio4wd-no-such-daemon.sock").And.Contain("is virtio-forwarder running?"));
         });
     }

@@ -22,6 +22,30 @@ internal static class StatusTable
             Age.Of(r.Created, now),
         }));
 
+    private static readonly string[] WideHeader = [.. Header, "CPUS", "NUMA", "QUEUES", "VM-TO-VF", "VF-TO-VM", "DROPPED"];
+
+    /// <summary><c>-o wide</c>: the table plus where each direction runs and what it moved.</summary>
+    public static string FormatWide(IReadOnlyList<RelayView> relays, DateTimeOffset now) =>
+        TextTable.Format(WideHeader, relays.Select(r => new[]
+        {
+            r.Id.ToString(CultureInfo.InvariantCulture),
+            r.Source ?? "-",
+            r.Device ?? "-",
+            r.Socket ?? "-",
+            r.Mode ?? "-",
+            r.Ready ? "True" : "False",
+            r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
+            Age.Of(r.Created, now),
+            $"{Cpu(r.Cpus.VfToVm.Cpu)},{Cpu(r.Cpus.VmToVf.Cpu)}",
+            r.NumaNode?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            r.QueuePairs.ToString(CultureInfo.InvariantCulture),
+            r.Stats.VmToVf.TxPackets.ToString(CultureInfo.InvariantCulture),
+            r.Stats.VfToVm.TxPackets.ToString(CultureInfo.InvariantCulture),
+            (r.Stats.VmToVf.DroppedPackets + r.Stats.VfToVm.DroppedPackets).ToString(CultureInfo.InvariantCulture),
+        }));
+
+    private static string Cpu(int? cpu) => cpu?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
     /// <summary>Requests no relay could be made of, below the relays.</summary>
     public static string Format(IReadOnlyList<RejectedRequest> rejected) =>
         "Not relayed:\n" + TextTable.Format(["SOURCE", "WHAT", "STATE"], rejected.Select(r => new[] { r.Source, r.Subject, $"error: {r.Reason}" }));
