@@ -10,39 +10,33 @@ internal static class StatusTable
     private static readonly string[] Header = ["RELAY", "SOURCE", "DEVICE", "SOCKET", "MODE", "READY", "REASON", "AGE"];
 
     public static string Format(IReadOnlyList<RelayView> relays, DateTimeOffset now) =>
-        TextTable.Format(Header, relays.Select(r => new[]
-        {
-            r.Id.ToString(CultureInfo.InvariantCulture),
-            r.Source ?? "-",
-            r.Device ?? "-",
-            r.Socket ?? "-",
-            r.Mode ?? "-",
-            r.Ready ? "True" : "False",
-            r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
-            Age.Of(r.Created, now),
-        }));
+        TextTable.Format(Header, relays.Select(r => Row(r, now)));
 
     private static readonly string[] WideHeader = [.. Header, "CPUS", "NUMA", "QUEUES", "VM-TO-VF", "VF-TO-VM", "DROPPED"];
 
     /// <summary><c>-o wide</c>: the table plus where each direction runs and what it moved.</summary>
     public static string FormatWide(IReadOnlyList<RelayView> relays, DateTimeOffset now) =>
-        TextTable.Format(WideHeader, relays.Select(r => new[]
-        {
-            r.Id.ToString(CultureInfo.InvariantCulture),
-            r.Source ?? "-",
-            r.Device ?? "-",
-            r.Socket ?? "-",
-            r.Mode ?? "-",
-            r.Ready ? "True" : "False",
-            r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
-            Age.Of(r.Created, now),
+        TextTable.Format(WideHeader, relays.Select(r => (string[])[
+            .. Row(r, now),
             $"{Cpu(r.Cpus.VfToVm.Cpu)},{Cpu(r.Cpus.VmToVf.Cpu)}",
             r.NumaNode?.ToString(CultureInfo.InvariantCulture) ?? "-",
             r.QueuePairs.ToString(CultureInfo.InvariantCulture),
             r.Stats.VmToVf.TxPackets.ToString(CultureInfo.InvariantCulture),
             r.Stats.VfToVm.TxPackets.ToString(CultureInfo.InvariantCulture),
             (r.Stats.VmToVf.DroppedPackets + r.Stats.VfToVm.DroppedPackets).ToString(CultureInfo.InvariantCulture),
-        }));
+        ]));
+
+    private static string[] Row(RelayView r, DateTimeOffset now) =>
+    [
+        r.Id.ToString(CultureInfo.InvariantCulture),
+        r.Source ?? "-",
+        r.Device ?? "-",
+        r.Socket ?? "-",
+        r.Mode ?? "-",
+        r.Ready ? "True" : "False",
+        r.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Reason ?? "-",
+        Age.Of(r.Created, now),
+    ];
 
     private static string Cpu(int? cpu) => cpu?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
