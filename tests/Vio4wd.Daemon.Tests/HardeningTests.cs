@@ -81,6 +81,22 @@ public class HardeningTests
         Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
     }
 
+    // Relay 3 (net_null0), the healthy one a bad row must not disturb: its generation now.
+    private static async Task<long> HealthyRelayGenerationAsync(ControlClient control)
+    {
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
+        return (await control.RelayAsync(3))!.Generation;
+    }
+
+    // Interface "evil" asks for relay 4 with the device; returns once its row tells the reason.
+    private static async Task FlagEvilRowAsync(OvsdbServer ovsdb, string device, string reason)
+    {
+        await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
+            "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
+        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("--if-exists", "get", "interface", "evil", "external_ids:virtio_forwarder_state")).Contains(reason, StringComparison.Ordinal),
+            "the row's reason", Patience);
+    }
+
     [TestCase("net_null9;net_null8", "a device string cannot contain ';'")]
     [TestCase("long", "a device string has at most 511 characters, not 600")]
     [TestCase("bus", "'bus' is a DPDK devargs keyword, not a device")] // DPDK's parser crashed on it (fuzzing)
@@ -99,13 +115,8 @@ public class HardeningTests
             "--allow-runtime-devargs", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devstr")}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
-        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
-        long generation = (await control.RelayAsync(3))!.Generation;
-
-        await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
-            "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
-        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("--if-exists", "get", "interface", "evil", "external_ids:virtio_forwarder_state")).Contains(reason, StringComparison.Ordinal),
-            "the row's reason", Patience);
+        long generation = await HealthyRelayGenerationAsync(control);
+        await FlagEvilRowAsync(ovsdb, device, reason);
         IReadOnlyList<RejectedRequest> rejected = await control.Api.RejectedAsync();
         Assert.Multiple(async () =>
         {
@@ -133,14 +144,8 @@ public class HardeningTests
             "-P", "net_null0=3", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("devargs")}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
-        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device == "net_null0", "the healthy relay", Patience);
-        long generation = (await control.RelayAsync(3))!.Generation;
-
-        await ovsdb.VsctlAsync("add-port", "br0", "evil", "--", "set", "interface", "evil",
-            "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev=\"{device}\"", "external_ids:virtio_forwarder_relay=4");
-        await Eventually.UntilAsync(async () => (await ovsdb.VsctlAsync("--if-exists", "get", "interface", "evil", "external_ids:virtio_forwarder_state"))
-                .Contains("runtime sources take PCI addresses only", StringComparison.Ordinal),
-            "the row's reason", Patience);
+        long generation = await HealthyRelayGenerationAsync(control);
+        await FlagEvilRowAsync(ovsdb, device, "runtime sources take PCI addresses only");
         Assert.Multiple(async () =>
         {
             Assert.That(await control.RelayAsync(4), Is.Null, "no relay is made of it");
