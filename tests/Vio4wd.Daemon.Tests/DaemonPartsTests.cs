@@ -13,17 +13,12 @@ namespace Vio4wd.Daemon.Tests;
 public class DaemonPartsTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
+    private readonly DpdkPrefixes _prefixes = new("parts");
 
     [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
-    private string Prefix(string name)
-    {
-        string prefix = $"vio4wd-parts-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string Prefix(string name) => _prefixes.Next(name);
 
     private static string[] Flag(string port, string device, int relay) =>
         ["--", "set", "interface", port, "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev={device}", $"external_ids:virtio_forwarder_relay={relay}"];

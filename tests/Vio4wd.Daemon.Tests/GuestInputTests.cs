@@ -15,17 +15,12 @@ public class GuestInputTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const int VhostUserGetFeatures = 1;
     private const int VirtioNetCsum = 0, HostTso4 = 11, HostTso6 = 12, HostEcn = 13, HostUfo = 14;
-    private readonly List<string> _prefixes = [];
+    private readonly DpdkPrefixes _prefixes = new("guest");
 
     [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
-    private string Prefix(string name)
-    {
-        string prefix = $"vio4wd-guest-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string Prefix(string name) => _prefixes.Next(name);
 
     /// <summary>
     /// Speaks vhost-user as a guest's QEMU would: sends <paramref name="messages"/> GET_FEATURES

@@ -11,17 +11,12 @@ namespace Vio4wd.Daemon.Tests;
 public class HardeningTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
+    private readonly DpdkPrefixes _prefixes = new("hard");
 
     [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
-    private string Prefix(string name)
-    {
-        string prefix = $"vio4wd-hard-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string Prefix(string name) => _prefixes.Next(name);
 
     [Test]
     public async Task A_pid_file_that_is_a_symbolic_link_is_refused_and_its_target_left_alone()

@@ -12,7 +12,7 @@ public class RealGuestTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private static readonly string Tool = Path.Combine(DaemonProcess.RepoRoot, "tools", "qemu-guest.sh");
-    private readonly List<string> _prefixes = [];
+    private readonly DpdkPrefixes _prefixes = new("realguest");
 
     [OneTimeSetUp]
     public static async Task BuildGuestImage()
@@ -23,14 +23,9 @@ public class RealGuestTests
     }
 
     [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
-    private string Prefix(string name)
-    {
-        string prefix = $"vio4wd-guest-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string Prefix(string name) => _prefixes.Next(name);
 
     private static async Task<(int Code, string Output)> RunAsync(TimeSpan timeout, string program, params string[] args)
     {

@@ -13,17 +13,12 @@ namespace Vio4wd.Daemon.Tests;
 public class SocketDirectoryTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
+    private readonly DpdkPrefixes _prefixes = new("sockdir");
 
     [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
+    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
-    private string Prefix(string name)
-    {
-        string prefix = $"vio4wd-sockdir-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string Prefix(string name) => _prefixes.Next(name);
 
     private static string Stat(string path)
     {
