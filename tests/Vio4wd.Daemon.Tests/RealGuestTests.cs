@@ -29,27 +29,8 @@ public class RealGuestTests
 
     private static async Task<(int Code, string Output)> RunAsync(TimeSpan timeout, string program, params string[] args)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        (int code, string stdout, string stderr) = await Command.RunAsync(timeout, program, args);
+        return (code, stdout + stderr);
     }
 
     /// <summary>Boots the guest on <paramref name="socket"/>; returns the tool's exit code and the console.</summary>

@@ -109,21 +109,8 @@ public sealed class OvsdbServer : IAsyncDisposable
 
     private static async Task<string> RunAsync(string program, params string[] args)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}");
-        }
-
-        return (await stdout).Trim();
+        (int code, string stdout, string stderr) = await Command.RunAsync(TimeSpan.FromMinutes(2), program, args);
+        return code == 0 ? stdout.Trim()
+            : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({code}): {stderr}");
     }
 }
