@@ -18,33 +18,23 @@ internal static class EalPreflight
     public static string? Problem(VirtioForwarderOptions options, IReadOnlyList<string> ealArgs) =>
         OfflineCpu(ealArgs) ?? DisallowedCpu(ealArgs) ?? Hugepages(options, ealArgs) ?? RuntimeFolderInUse(ealArgs);
 
+    private static string? OfflineCpu(IReadOnlyList<string> args) =>
+        FirstCpuOutside(args, HostInspector.OnlineCpus(), (cpu, list, _) =>
+            $"CPU {cpu} is offline or absent on this host (CPUs from VIRTIOFWD_CPU_MASK and the main lcore: {list})");
+
     // A container with a CPU limit, a cgroup cpuset or taskset: the EAL would fail to pin a worker
     // there with a message about affinity; say which CPUs the process may use instead.
-    private static string? DisallowedCpu(IReadOnlyList<string> args)
-    {
-        if (Last(args, "-l") is not { } list || ValueParsers.CpuSet(list, int.MaxValue, out _) is not { } cpus
-            || Core.Posix.Posix.AllowedCpus() is not { } allowed)
-        {
-            return null;
-        }
+    private static string? DisallowedCpu(IReadOnlyList<string> args) =>
+        FirstCpuOutside(args, Core.Posix.Posix.AllowedCpus(), (cpu, list, allowed) =>
+            $"CPU {cpu} is not among the CPUs this process may use ({string.Join(',', allowed.Order())}: its cgroup cpuset, container CPU allocation or taskset); "
+            + $"give the daemon CPUs {list} (VIRTIOFWD_CPU_MASK and the main lcore), e.g. whole CPUs with the kubelet's static CPU manager");
 
-        string allowedList = string.Join(',', allowed.Order());
-        return cpus.Where(cpu => !allowed.Contains(cpu)).Select(cpu =>
-            $"CPU {cpu} is not among the CPUs this process may use ({allowedList}: its cgroup cpuset, container CPU allocation or taskset); "
-            + $"give the daemon CPUs {list} (VIRTIOFWD_CPU_MASK and the main lcore), e.g. whole CPUs with the kubelet's static CPU manager").FirstOrDefault();
-    }
-
-    private static string? OfflineCpu(IReadOnlyList<string> args)
-    {
-        if (Last(args, "-l") is not { } list || ValueParsers.CpuSet(list, int.MaxValue, out _) is not { } cpus
-            || HostInspector.OnlineCpus() is not { } online)
-        {
-            return null;
-        }
-
-        return cpus.Where(cpu => !online.Contains(cpu)).Select(cpu =>
-            $"CPU {cpu} is offline or absent on this host (CPUs from VIRTIOFWD_CPU_MASK and the main lcore: {list})").FirstOrDefault();
-    }
+    // The first EAL CPU (-l) not in the set, said by problem(cpu, the -l list, the set); null when
+    // all are in it or either is unknown.
+    private static string? FirstCpuOutside(IReadOnlyList<string> args, HashSet<int>? set, Func<int, string, HashSet<int>, string> problem) =>
+        Last(args, "-l") is { } list && ValueParsers.CpuSet(list, int.MaxValue, out _) is { } cpus && set is not null
+            ? cpus.Where(cpu => !set.Contains(cpu)).Select(cpu => problem(cpu, list, set)).FirstOrDefault()
+            : null;
 
     private static string? Hugepages(VirtioForwarderOptions options, IReadOnlyList<string> args)
     {
