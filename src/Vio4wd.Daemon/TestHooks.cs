@@ -36,14 +36,14 @@ internal sealed class TestHooks(Func<IDataplane?> dataplane)
     }
 
     /// <summary>The sysfs the daemon reads and writes: /sys, or with test hooks on VIO4WD_TEST_SYSFS_ROOT (a fake tree).</summary>
-    public static string SysfsRoot() =>
-        Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root ? root : "/sys";
+    public static string SysfsRoot() => FakeSysfsRoot() ?? "/sys";
 
-    /// <summary>With test hooks on, VIO4WD_TEST_SYSFS_ROOT points netdev resolution at a fake sysfs tree.</summary>
+    /// <summary>With test hooks on, VIO4WD_TEST_SYSFS_ROOT points netdev resolution at a fake sysfs tree (and asks no ethtool).</summary>
     public static Sources.Netdev.NetdevResolver? NetdevResolver() =>
-        Environment.GetEnvironmentVariable(EnableVariable) == "1" && Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") is { } root
-            ? new Sources.Netdev.NetdevResolver(root, _ => null)
-            : null;
+        FakeSysfsRoot() is { } root ? new Sources.Netdev.NetdevResolver(root, _ => null) : null;
+
+    private static string? FakeSysfsRoot() =>
+        Environment.GetEnvironmentVariable(EnableVariable) == "1" ? Environment.GetEnvironmentVariable("VIO4WD_TEST_SYSFS_ROOT") : null;
 
     public static TestHooks? IfEnabled(Func<IDataplane?> dataplane) =>
         Environment.GetEnvironmentVariable(EnableVariable) == "1" ? new TestHooks(dataplane) : null;
