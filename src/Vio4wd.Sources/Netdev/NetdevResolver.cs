@@ -67,7 +67,8 @@ public sealed partial class NetdevResolver(string sysfsRoot = "/sys", Func<strin
         }
     }
 
-    private static string? LinkTarget(string path)
+    /// <summary>Where a sysfs link points (a VF's virtfnN, a device's driver), or null.</summary>
+    internal static string? LinkTarget(string path)
     {
         try
         {

@@ -62,7 +62,7 @@ public sealed class VfioBinder(string sysfsRoot = "/sys", Action<string, string>
             .Select(path => (Index: int.TryParse(Path.GetFileName(path)["virtfn".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, Path: path))
             .Where(vf => vf.Index >= 0)
             .OrderBy(vf => vf.Index)
-            .Select(vf => Path.GetFileName(LinkTarget(vf.Path) ?? string.Empty))
+            .Select(vf => Path.GetFileName(NetdevResolver.LinkTarget(vf.Path) ?? string.Empty))
             .Where(name => name.Length > 0)
             .ToList();
         int count = parts.Length == 2 ? int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture) : vfs.Count;
@@ -118,17 +118,5 @@ public sealed class VfioBinder(string sysfsRoot = "/sys", Action<string, string>
     }
 
     private static string? CurrentDriver(string device) =>
-        LinkTarget(Path.Combine(device, "driver")) is { } target ? Path.GetFileName(target) : null;
-
-    private static string? LinkTarget(string path)
-    {
-        try
-        {
-            return new FileInfo(path).LinkTarget ?? new DirectoryInfo(path).LinkTarget;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
+        NetdevResolver.LinkTarget(Path.Combine(device, "driver")) is { } target ? Path.GetFileName(target) : null;
 }
