@@ -13,7 +13,7 @@ DOTNET ?= dotnet
 BUILD_PACKAGES := build-essential cmake pkg-config dpdk-dev libdpdk-dev libzmq5 help2man
 TEST_PACKAGES := dpdk openvswitch-switch python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev bash-completion \
-	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
+	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev prometheus
 
 .PHONY: deps test-deps build native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 

@@ -33,6 +33,10 @@ internal sealed class FuzzDataplane : IDataplane
     public Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<WorkerLoad>>([new WorkerLoad(1, 0, 2, 1000, 9000, 50, 400, 2_000_000_000)]);
 
+    public void SetLogLevel(int level)
+    {
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static RelayState Relay(int id, bool connected) => new()

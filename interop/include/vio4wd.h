@@ -23,7 +23,7 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 4
+#define VIO4WD_ABI_VERSION 5
 
 VIO4WD_API int vio4wd_abi_version(void);
 
@@ -35,6 +35,9 @@ VIO4WD_API unsigned int vio4wd_max_relays(void);
 
 /* Highest number of lcores this DPDK build allows (RTE_MAX_LCORE). */
 VIO4WD_API unsigned int vio4wd_max_lcores(void);
+
+/* Set DPDK's global log level (RTE_LOG_EMERG 1 .. RTE_LOG_DEBUG 8) at runtime. */
+VIO4WD_API void vio4wd_set_log_level(unsigned int level);
 
 /*
  * Initialise the DPDK EAL with the given arguments (argv[0] is the program

@@ -4,6 +4,7 @@
 
 #include <rte_common.h>
 #include <rte_config.h>
+#include <rte_log.h>
 #include <rte_version.h>
 
 #include "vio4wd.h"
@@ -30,6 +31,14 @@ unsigned int
 vio4wd_max_lcores(void)
 {
 	return RTE_MAX_LCORE;
+}
+
+void
+vio4wd_set_log_level(unsigned int level)
+{
+	/* One store read by every rte_log() call: safe while workers log. */
+	rte_log_set_global_level(RTE_MIN(RTE_MAX(level, (unsigned int)RTE_LOG_EMERG),
+		(unsigned int)RTE_LOG_DEBUG));
 }
 
 #define STRUCT(s) { #s, "", 0, sizeof(struct s) }

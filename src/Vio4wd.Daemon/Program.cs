@@ -68,7 +68,7 @@ namespace Vio4wd.Daemon
             // Files and sockets we create get the modes we set, not an inherited umask's: none
             // is ever writable by group or others before we give it its mode.
             Core.Posix.Posix.SetFileCreationMask(0b000_010_010);
-            return await DaemonHost.RunAsync(loaded.Options, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
+            return await DaemonHost.RunAsync(loaded, () => ConfigurationLoader.Load(args, limits, File.ReadAllText)).ConfigureAwait(false);
         }
 
         public static string Version() =>

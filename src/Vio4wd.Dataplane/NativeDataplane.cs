@@ -120,6 +120,9 @@ public sealed class NativeDataplane : IDataplane
         }).ConfigureAwait(false);
     }
 
+    // DPDK's levels are syslog's plus one (RTE_LOG_EMERG is 1), as the EAL's --log-level at start.
+    public void SetLogLevel(int level) => NativeMethods.SetLogLevel((uint)Math.Clamp(level, 0, 7) + 1);
+
     public async Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

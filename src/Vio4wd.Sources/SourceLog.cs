@@ -26,6 +26,6 @@ internal static partial class SourceLog
     [LoggerMessage(Level = LogLevel.Error, Message = "SIGHUP: configuration not reloaded: {Error}")]
     public static partial void ReloadRefused(this ILogger logger, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, EventId = 5, EventName = "Notice", Message = "SIGHUP: relays reloaded from the configuration")]
-    public static partial void Reloaded(this ILogger logger);
+    [LoggerMessage(Level = LogLevel.Information, EventId = 5, EventName = "Notice", Message = "Configuration reloaded: {Changes}")]
+    public static partial void Reloaded(this ILogger logger, string changes);
 }

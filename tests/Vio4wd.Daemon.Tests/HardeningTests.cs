@@ -60,7 +60,7 @@ public class HardeningTests
         await daemon.WaitForOutputAsync("Starting virtio-forwarder", Patience);
         daemon.Signal("HUP");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
-        await daemon.WaitForOutputAsync("SIGHUP: relays reloaded from the configuration", Patience);
+        await daemon.WaitForOutputAsync("Configuration reloaded: ", Patience);
         daemon.Signal("USR1");
         daemon.Signal("USR2");
         await daemon.WaitForOutputAsync("SIGUSR2 received; ignored", Patience);

@@ -27,7 +27,48 @@ public interface IControlApi
 
     /// <summary>The daemon's own parts (sources, reconciler, servers) and how each is doing.</summary>
     Task<DaemonView> DaemonAsync();
+
+    /// <summary>Liveness and readiness, check by check (what /healthz and /readyz answer).</summary>
+    Task<HealthView> HealthAsync();
+
+    /// <summary>The running configuration with the origin of each value, and the live CPU map.</summary>
+    Task<ConfigView> ConfigAsync();
+
+    /// <summary>Sets the log level (0-7, as VIRTIOFWD_LOG_LEVEL) when <paramref name="level"/> is given; answers the level in force.</summary>
+    Task<LogLevelView> LogLevelAsync(int? level);
+
+    /// <summary>Reads the configuration file again (as SIGHUP) and answers what changed.</summary>
+    Task<ReloadView> ReloadAsync();
+
+    /// <summary>Worker and relay load over the next <paramref name="delayMs"/> milliseconds.</summary>
+    Task<TopView> TopAsync(int delayMs);
 }
+
+public sealed record HealthView(bool Live, bool Ready, IReadOnlyList<HealthCheckView> Liveness, IReadOnlyList<HealthCheckView> Readiness);
+
+public sealed record HealthCheckView(string Name, bool Ok, string Message);
+
+/// <param name="Settings">The effective settings as a config file, each line with where its value came from.</param>
+/// <param name="CpuMap">Each worker CPU and the relay directions it polls now.</param>
+public sealed record ConfigView(string? ConfigFile, string Settings, IReadOnlyList<WorkerMapView> CpuMap);
+
+/// <param name="Directions">"RELAY:vf_to_vm" or "RELAY:vm_to_vf", with "(pinned)" when pinned.</param>
+public sealed record WorkerMapView(int Cpu, int NumaNode, IReadOnlyList<string> Directions);
+
+public sealed record LogLevelView(int Level, int Previous);
+
+/// <param name="Applied">False when the file had errors: nothing changed.</param>
+/// <param name="Changes">What changed: relays added, removed or changed, and settings that take effect at the next restart.</param>
+public sealed record ReloadView(bool Applied, IReadOnlyList<string> Errors, IReadOnlyList<string> Changes);
+
+public sealed record TopView(DateTimeOffset Time, double Seconds, IReadOnlyList<WorkerTopView> Workers, IReadOnlyList<RelayTopView> Relays);
+
+/// <param name="BusyRatio">Share of the window the worker spent on polls that moved packets (0 to 1).</param>
+public sealed record WorkerTopView(int Cpu, int NumaNode, double BusyRatio, double PacketsPerSecond, IReadOnlyList<string> Directions);
+
+public sealed record RelayTopView(int Id, DirectionTopView VfToVm, DirectionTopView VmToVf);
+
+public sealed record DirectionTopView(int? Cpu, double PacketsPerSecond, double BitsPerSecond, double DropsPerSecond);
 
 /// <summary>The daemon as a whole: its version, whether its first pass is done, and each long-running part.</summary>
 public sealed record DaemonView(string Version, int Pid, DateTimeOffset Started, bool Ready, IReadOnlyList<PartView> Parts);

@@ -74,6 +74,10 @@ public sealed class OptionsBuilder
             ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? DefaultEndpoints.ControlSocket,
             ControlOwner = Account(SettingKey.ControlOwner, "user") ?? SocketAccount.InheritFromProcess,
             ControlGroup = Account(SettingKey.ControlGroup, "group") ?? SocketAccount.InheritFromProcess,
+            // Empty (the shipped config's VIRTIOFWD_METRICS_ADDRESS=) is off, as when it is absent.
+            MetricsAddress = _raw.TryGetValue(SettingKey.MetricsAddress, out RawSetting? metrics) && metrics.Value.Length == 0
+                ? null
+                : Parse(SettingKey.MetricsAddress, v => ListenAddress.Parse(v, out string p).OrProblem(p)),
             BindVfioPci = BindVfioPci(),
             CoreScheduler = CoreScheduler(),
         };

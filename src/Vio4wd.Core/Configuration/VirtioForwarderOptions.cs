@@ -165,6 +165,9 @@ public sealed record VirtioForwarderOptions
     /// <summary>Group of the control socket (its members may use vio4wdctl); the daemon's own by default.</summary>
     public SocketAccount ControlGroup { get; init; } = SocketAccount.InheritFromProcess;
 
+    /// <summary>Where /metrics, /healthz and /readyz are served; null: nowhere (vio4wd addition).</summary>
+    public ListenAddress? MetricsAddress { get; init; }
+
     /// <summary>Devices the daemon binds to vfio-pci before DPDK starts (VIRTIOFWD_BIND_VFIO_PCI), as the original's pre-start did.</summary>
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 

@@ -24,6 +24,7 @@ public sealed class ControlApiService(
     Func<IDataplane?> dataplane,
     Func<bool> ready,
     string version,
+    OperatorControls controls,
     TimeProvider? time = null) : IControlApi
 {
     public const int MaxStatsDelayMs = 60_000;
@@ -101,6 +102,57 @@ public sealed class ControlApiService(
         _started,
         ready(),
         [.. parts.All().Select(p => new PartView(p.Name, p.Kind, p.State.ToString(), p.Since, p.Detail, p.LastError, p.LastErrorTime, p.Restarts))]));
+
+    public Task<HealthView> HealthAsync()
+    {
+        HealthReport live = controls.Health.Liveness();
+        HealthReport readiness = controls.Health.Readiness();
+        return Task.FromResult(new HealthView(live.Ok, readiness.Ok, Checks(live), Checks(readiness)));
+
+        static IReadOnlyList<HealthCheckView> Checks(HealthReport report) => [.. report.Checks.Select(c => new HealthCheckView(c.Name, c.Ok, c.Message))];
+    }
+
+    public async Task<ConfigView> ConfigAsync()
+    {
+        (string? file, string settings) = controls.Settings();
+        IReadOnlyList<WorkerMapView> map = [];
+        if (dataplane() is { } running)
+        {
+            IReadOnlyList<RelayState> relays = await running.ListRelaysAsync().ConfigureAwait(false);
+            IReadOnlyList<WorkerLoad> workers = await running.GetWorkerLoadsAsync().ConfigureAwait(false);
+            map = [.. workers.Select(w => new WorkerMapView(w.Cpu, w.NumaNode, LoadSampler.DirectionsOn(w.Cpu, relays)))];
+        }
+
+        return new ConfigView(file, settings, map);
+    }
+
+    public Task<LogLevelView> LogLevelAsync(int? level)
+    {
+        int previous = controls.LogLevel();
+        if (level is { } wanted)
+        {
+            if (wanted is < 0 or > 7)
+            {
+                throw new ControlRequestException($"the log level is 0 (emergencies only) to 7 (debug), not {wanted}");
+            }
+
+            controls.SetLogLevel(wanted);
+        }
+
+        return Task.FromResult(new LogLevelView(controls.LogLevel(), previous));
+    }
+
+    public Task<ReloadView> ReloadAsync() => controls.Reload(CancellationToken.None);
+
+    public Task<TopView> TopAsync(int delayMs)
+    {
+        if (delayMs is < 0 or > MaxStatsDelayMs)
+        {
+            throw new ControlRequestException($"the delay is 0 to {MaxStatsDelayMs} ms, not {delayMs}");
+        }
+
+        return LoadSampler.SampleAsync(Running(), TimeSpan.FromMilliseconds(delayMs), _time);
+    }
 
     private IDataplane Running() => dataplane() ?? throw new ControlRequestException("the dataplane is still starting; try again in a moment");
 

@@ -34,4 +34,7 @@ public interface IDataplane : IAsyncDisposable
     Task<IReadOnlyList<RelayState>> ListRelaysAsync(CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the dataplane's (DPDK's) log level to a syslog priority, 0-7, as the daemon's own.</summary>
+    void SetLogLevel(int level);
 }

@@ -34,7 +34,11 @@ public sealed record PartStatus(
     string? Detail,
     string? LastError,
     DateTimeOffset? LastErrorTime,
-    int Restarts);
+    int Restarts)
+{
+    /// <summary>When a source last published its whole slice (null: never, or not a source).</summary>
+    public DateTimeOffset? LastSync { get; init; }
+}
 
 /// <summary>
 /// The state of every long-running part (sources, the reconciler, the servers): what
@@ -79,6 +83,9 @@ public sealed class DaemonParts(TimeProvider? time = null)
     /// <summary>Records an error the part recovers from by itself (it keeps its state).</summary>
     public void Error(string name, string error) =>
         Update(name, p => p with { LastError = error, LastErrorTime = _time.GetUtcNow() });
+
+    /// <summary>Records that a source published its claims in full.</summary>
+    public void Synced(string name) => Update(name, p => p with { LastSync = _time.GetUtcNow() });
 
     public void Restarted(string name) => Update(name, p => p with { Restarts = p.Restarts + 1 });
 

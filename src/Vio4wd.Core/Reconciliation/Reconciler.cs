@@ -36,6 +36,9 @@ public sealed class Reconciler : IDisposable
     private readonly TokenBucketRateLimiter _limiter;
     private long _resyncs;
     private long _passes;
+    private long _failures;
+    private long _lastResync;
+    private long _passStarted;
 
     public Reconciler(IDataplane dataplane, DesiredStateStore desired, RelayStatusStore statuses, ReconcilerOptions? options = null, TimeProvider? time = null)
     {
@@ -71,6 +74,9 @@ public sealed class Reconciler : IDisposable
     /// <summary>Called when a periodic resync could not read the dataplane.</summary>
     public Action<Exception>? ResyncFailed { get; init; }
 
+    /// <summary>Called after every pass over one relay with its duration and whether it failed (for metrics).</summary>
+    public Action<TimeSpan, bool>? PassCompleted { get; init; }
+
     /// <summary>Called with every dataplane event the reconciler reads (it is their only reader).</summary>
     public Action<DataplaneEvent>? DataplaneEventSeen { get; init; }
 
@@ -97,10 +103,20 @@ public sealed class Reconciler : IDisposable
     /// <summary>Passes over single relays so far, failed ones included.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
+    /// <summary>Passes that failed so far.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>When the last full resync ran (null: none yet); periodic resyncs are the reconciler's heartbeat.</summary>
+    public DateTimeOffset? LastResync => Interlocked.Read(ref _lastResync) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>How long the pass now running has taken (null: none running); a pass that never ends means a wedged dataplane.</summary>
+    public TimeSpan? RunningPass => Interlocked.Read(ref _passStarted) is var started and > 0 ? _time.GetElapsedTime(started) : null;
+
     /// <summary>Queues every relay that is desired or live (a relay backing off keeps its scheduled retry).</summary>
     public async Task ResyncAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _resyncs);
+        Interlocked.Exchange(ref _lastResync, _time.GetUtcNow().UtcTicks);
         foreach (DesiredRelay relay in _desired.All())
         {
             _work.AddUnlessBackingOff(relay.Spec.RelayId);
@@ -128,20 +144,31 @@ public sealed class Reconciler : IDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 int id = await _work.TakeAsync(cancellationToken).ConfigureAwait(false);
+                long started = 0;
+                bool failed = false;
                 try
                 {
                     using RateLimitLease lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+                    started = _time.GetTimestamp();
+                    Interlocked.Exchange(ref _passStarted, started);
                     await ReconcileAsync(id, cancellationToken).ConfigureAwait(false);
                     _work.Forget(id);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
+                    failed = true;
+                    Interlocked.Increment(ref _failures);
                     Failed(id, e, await LiveOrNullAsync(id, cancellationToken).ConfigureAwait(false));
                 }
                 finally
                 {
+                    Interlocked.Exchange(ref _passStarted, 0);
                     Interlocked.Increment(ref _passes);
                     _work.Done(id);
+                    if (started != 0)
+                    {
+                        PassCompleted?.Invoke(_time.GetElapsedTime(started), failed);
+                    }
                 }
             }
         }

@@ -65,6 +65,7 @@ public sealed class SourceContext
     {
         _publishing?.Invoke(Interlocked.Increment(ref _publishes));
         _desired.ReplaceClaims(Source, claims);
+        _parts.Synced(Source);
         _initialized.TrySetResult();
     }
 

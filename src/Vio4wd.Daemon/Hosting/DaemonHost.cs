@@ -3,11 +3,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Vio4wd.Api.Metrics;
 using Vio4wd.Api.Zmq;
 using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
+using Vio4wd.Core.Health;
+using Vio4wd.Core.Reconciliation;
 using Vio4wd.Core.Model;
 using Vio4wd.Core.Sources;
 using Vio4wd.Daemon.Hosting.Parts;
@@ -41,15 +44,17 @@ internal static class DaemonHost
     /// <summary>Within systemd's TimeoutStopSec (30 s) in the unit.</summary>
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
 
-    public static async Task<int> RunAsync(VirtioForwarderOptions options, Func<LoadedConfiguration> reload)
+    public static async Task<int> RunAsync(LoadedConfiguration loaded, Func<LoadedConfiguration> reload)
     {
+        VirtioForwarderOptions options = loaded.Options!;
+        var logThreshold = new LogThreshold(options.LogLevel);
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         // The host's own lines ("Application started", a failed start's stack trace) are not the operator's.
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
-        builder.Logging.AddProvider(new OriginalLoggerProvider(SinkFor(options), options.LogLevel));
+        builder.Logging.AddProvider(new OriginalLoggerProvider(SinkFor(options), logThreshold));
         if (UnderServiceManager())
         {
             builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
@@ -66,7 +71,7 @@ internal static class DaemonHost
 
         try
         {
-            Compose(builder.Services, options, reload);
+            Compose(builder.Services, loaded, reload, logThreshold);
         }
         catch (StartupException e)
         {
@@ -127,8 +132,9 @@ internal static class DaemonHost
 
     // Everything the configuration asks for, in start order. Throws StartupException for
     // accounts or key files that do not exist, before anything starts.
-    private static void Compose(IServiceCollection services, VirtioForwarderOptions options, Func<LoadedConfiguration> reload)
+    private static void Compose(IServiceCollection services, LoadedConfiguration loaded, Func<LoadedConfiguration> reload, LogThreshold logThreshold)
     {
+        VirtioForwarderOptions options = loaded.Options!;
         (int? controlUid, int? controlGid) = Account(options.ControlOwner, options.ControlGroup, "control ");
         var controlPermissions = new SocketPermissions(controlUid, controlGid);
         (int? socketUid, int? socketGid) = Account(options.SocketOwner, options.SocketGroup, string.Empty);
@@ -156,11 +162,33 @@ internal static class DaemonHost
         services.AddSingleton(sp => new DaemonRuntime(options, DpdkBuild.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
         services.AddSingleton(TestHooks.Faults.FromEnvironment());
         services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);
+        services.AddSingleton(sp =>
+        {
+            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
+            return new DaemonHealth(runtime.Parts, () => runtime.Ready, () => runtime.RunningReconciler, new ReconcilerOptions().ResyncPeriod);
+        });
+        services.AddSingleton(sp =>
+        {
+            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
+            return new DaemonMetrics(new MetricsInputs(() => runtime.Dataplane, runtime.Statuses, runtime.Parts, () => runtime.Ready,
+                () => runtime.RunningReconciler, VirtioForwarder.Version(), DpdkBuild.Version));
+        });
         services.AddSingleton<IControlApi>(sp =>
         {
             DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
+            StaticConfigSource config = sp.GetRequiredService<StaticConfigSource>();
+            var controls = new OperatorControls(
+                sp.GetRequiredService<DaemonHealth>(),
+                () => (config.Current.Options!.ConfigFile, EffectiveSettingsFormatter.Format(config.Current.Options!, config.Current.Raw, runtime.MaxRelays)),
+                () => logThreshold.Level,
+                level =>
+                {
+                    logThreshold.Level = level;
+                    runtime.Dataplane?.SetLogLevel(level);
+                },
+                config.ReloadAsync);
             return new ControlApiService(runtime.Statuses, runtime.Desired, runtime.Rejected, runtime.Parts,
-                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})");
+                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})", controls);
         });
 
         // Start order (stop is the reverse). Registered as IHostedService one by one: the
@@ -168,12 +196,18 @@ internal static class DaemonHost
         services.AddSingleton<IHostedService, StartBanner>();
         services.AddSingleton<IHostedService>(sp => new ControlSocketService(sp.GetRequiredService<DaemonRuntime>(), controlPermissions,
             sp.GetRequiredService<IControlApi>(), sp.GetService<TestHooks>(), sp.GetRequiredService<ILogger<ControlSocketService>>()));
+        if (options.MetricsAddress is { } metricsAddress)
+        {
+            services.AddSingleton<IHostedService>(sp => new MetricsService(metricsAddress, sp.GetRequiredService<DaemonMetrics>(), sp.GetRequiredService<DaemonHealth>(),
+                sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<ILogger<MetricsService>>()));
+        }
+
         services.AddSingleton<IHostedService, DataplaneService>();
         services.AddSingleton<IHostedService, EventPumpService>();
         services.AddSingleton<IHostedService, ReconcilerService>();
 
         // Every configured source runs; the store merges them and decides collisions by claim time.
-        services.AddSingleton(sp => new StaticConfigSource(options, reload, LoggerOf(sp, "static")));
+        services.AddSingleton(sp => new StaticConfigSource(loaded, reload, LoggerOf(sp, "static")));
         var sources = new List<Func<IServiceProvider, IRelaySource>> { sp => sp.GetRequiredService<StaticConfigSource>() };
         var provider = new OvsdbRelayProvider(resolver, DpdkBuild.MaxRelays, SocketOf, _ => null, options.AllowRuntimeDevargs);
         IReadOnlyList<OvsdbEndpoint> ovsdb = [.. options.OvsdbRemotes.Select(OvsdbEndpoint.Parse)];

@@ -35,6 +35,9 @@ internal sealed class DaemonRuntime(VirtioForwarderOptions options, int maxRelay
 
     public Reconciler Reconciler => _reconciler ?? throw new InvalidOperationException("the reconciler starts with the dataplane");
 
+    /// <summary>The reconciler, or null before the dataplane is up.</summary>
+    public Reconciler? RunningReconciler => _reconciler;
+
     /// <summary>The first pass over the configured relays is done (READY=1 was sent).</summary>
     public bool Ready
     {

@@ -17,6 +17,9 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Error, Message = "{Problem}")]
     public static partial void VfioBindFailed(this ILogger logger, string problem);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Metrics and health on {Url} (/metrics, /healthz, /readyz)")]
+    public static partial void MetricsListening(this ILogger logger, string url);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Workers on CPUs {Cpus}, main lcore {MainLcore}")]
     public static partial void Workers(this ILogger logger, string cpus, int mainLcore);
 

@@ -10,7 +10,7 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 4;
+    public const int AbiVersion = 5;
 
     public const int MaxQueuePairs = 32;
     public const int MaxBondMembers = 8;
@@ -33,6 +33,9 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "vio4wd_max_lcores")]
     public static partial uint MaxLcores();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_set_log_level")]
+    public static partial void SetLogLevel(uint level);
 
     [LibraryImport(Library, EntryPoint = "vio4wd_eal_init", StringMarshalling = StringMarshalling.Utf8)]
     public static partial int EalInit(int argc, string[] argv);

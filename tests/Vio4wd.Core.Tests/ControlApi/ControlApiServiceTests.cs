@@ -12,7 +12,29 @@ namespace Vio4wd.Core.Tests.ControlApi;
 
 public class ControlApiServiceTests
 {
-    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), new DaemonParts(), () => h.Dataplane, () => true, "test");
+    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), new DaemonParts(), () => h.Dataplane, () => true, "test", Controls());
+
+    private static OperatorControls Controls()
+    {
+        int level = 6;
+        return new OperatorControls(
+            new DaemonHealth(new DaemonParts(), () => true, () => null, TimeSpan.FromSeconds(30)),
+            () => (null, string.Empty),
+            () => level,
+            l => level = l,
+            _ => Task.FromResult(new ReloadView(true, [], [])));
+    }
+
+    [Test]
+    public async Task Log_level_is_set_within_0_to_7_and_a_bad_level_changes_nothing()
+    {
+        await using var h = new Harness();
+        ControlApiService api = Api(h);
+        Assert.That(await api.LogLevelAsync(7), Is.EqualTo(new LogLevelView(7, 6)));
+        var e = await Assert.ThrowsAsync<ControlRequestException>(() => api.LogLevelAsync(8));
+        Assert.That(e!.Message, Does.Contain("0 (emergencies only) to 7 (debug), not 8"));
+        Assert.That(await api.LogLevelAsync(null), Is.EqualTo(new LogLevelView(7, 7)));
+    }
 
     [Test]
     public async Task Pin_answers_once_the_reconciler_has_moved_the_directions_and_survives_a_reload()

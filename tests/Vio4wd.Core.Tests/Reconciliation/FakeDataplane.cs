@@ -167,6 +167,10 @@ internal sealed class FakeDataplane : IDataplane
     public Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<WorkerLoad>>([]);
 
+    public int LogLevel { get; private set; } = -1;
+
+    public void SetLogLevel(int level) => LogLevel = level;
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static DataplaneException Error(string operation, int errno, string message) => new(operation, errno, message);

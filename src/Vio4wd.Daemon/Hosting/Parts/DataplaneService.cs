@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Vio4wd.Api.Metrics;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Posix;
@@ -15,7 +16,7 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 /// takes them down last: stopping the dataplane removes its server sockets and detaches every
 /// device, and the EAL's cleanup removes its runtime folder.
 /// </summary>
-internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions dataplaneOptions, ILogger<DataplaneService> logger, ILogger<Reconciler> reconcilerLogger) : IHostedService, IAsyncDisposable
+internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions dataplaneOptions, DaemonMetrics metrics, ILogger<DataplaneService> logger, ILogger<Reconciler> reconcilerLogger) : IHostedService, IAsyncDisposable
 {
     private EalSession? _eal;
     private NativeDataplane? _dataplane;
@@ -84,6 +85,7 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
             },
             UnexpectedFailure = (relay, e) => reconcilerLogger.ReconcileDefect(relay, e.Message, e),
             ResyncFailed = e => reconcilerLogger.ResyncFailed(e.Message),
+            PassCompleted = (duration, _) => metrics.ObservePass(duration),
         };
         runtime.Started(_dataplane, _reconciler);
     }
