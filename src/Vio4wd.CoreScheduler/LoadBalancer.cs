@@ -1,10 +1,9 @@
+using Vio4wd.Contracts.Stats;
+
 namespace Vio4wd.CoreScheduler;
 
 /// <summary>One relay's measured load per direction (the original's model) and where its directions run.</summary>
 public sealed record RelayLoad(int Relay, int NumaNode, double VmToVf, double VfToVm, int? VmToVfCpu, int? VfToVmCpu);
-
-/// <summary>Where a relay's directions should run.</summary>
-public sealed record Placement(int Relay, int VfToVmCpu, int VmToVfCpu);
 
 /// <summary>
 /// The original's balancing: every direction is a job; jobs are placed heaviest first on the least

@@ -7,6 +7,7 @@ using Vio4wd.Logging;
 using Vio4wd.Zmq;
 using Vio4wd.Contracts.Protocol;
 using Vio4wd.Contracts;
+using Vio4wd.Contracts.Stats;
 
 namespace Vio4wd.CoreScheduler;
 

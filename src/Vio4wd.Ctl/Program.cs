@@ -15,7 +15,9 @@ public static class Vio4wdCtl
 {
     private const string Name = "vio4wdctl";
 
-    private static readonly JsonSerializerOptions Json = new()
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(250);
+
+    internal static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
@@ -30,24 +32,34 @@ public static class Vio4wdCtl
         .DisableAliases()
         .Build();
 
-    private static readonly Option<string> ControlSocket = new("--control-sock")
+    private static readonly Option<string?> ControlSocket = new("--control-sock")
     {
-        Description = $"The daemon's control socket (default ${ControlClient.SocketVariable} or {ControlClient.DefaultSocket})",
+        Description = $"The daemon's control socket (default ${ControlClient.SocketVariable}, else VIRTIOFWD_CONTROL_SOCK of the --config file, else {ControlClient.DefaultSocket})",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ControlClient.SocketVariable) ?? ControlClient.DefaultSocket,
+    };
+
+    private static readonly Option<string?> ConfigFile = new("--config")
+    {
+        Description = $"The daemon's configuration file, read for VIRTIOFWD_CONTROL_SOCK (default {SocketLocator.DefaultConfigFile})",
+        Recursive = true,
     };
 
     public static Task<int> Main(string[] args) => Commands().Parse(args).InvokeAsync();
 
     private static RootCommand Commands()
     {
-        var root = new RootCommand("Status and operations of a running virtio-forwarder (vio4wd).") { ControlSocket };
+        var root = new RootCommand("Status and operations of a running virtio-forwarder (vio4wd).") { ControlSocket, ConfigFile };
         root.Add(Status());
         root.Add(Daemon());
         root.Add(Describe());
         root.Add(Wait());
         root.Add(Stats());
         root.Add(Pin());
+        root.Add(OperatorCommands.Top());
+        root.Add(OperatorCommands.Health());
+        root.Add(OperatorCommands.Config());
+        root.Add(OperatorCommands.LogLevel());
+        root.Add(OperatorCommands.Reload());
         root.Add(PortCommand.Create());
         root.Add(Version());
         return root;
@@ -56,30 +68,60 @@ public static class Vio4wdCtl
     private static Command Status()
     {
         Option<string> output = OutputOption("table", "json", "yaml", "wide", "name");
-        var command = new Command("status", "Relays with their source, device, socket, mode and readiness") { output };
-        command.SetAction((result, ct) => RunAsync(result, async api =>
+        var watch = new Option<bool>("--watch", "-w") { Description = "After the first listing, print it again each time a relay changes (Ctrl-C ends)" };
+        var command = new Command("status", "Relays with their source, device, socket, mode and readiness") { output, watch };
+        command.SetAction((result, ct) => RunAsync(result, async (api, cancel) =>
         {
-            IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
-            switch (result.GetValue(output))
+            string format = result.GetValue(output)!;
+            string? last = null;
+            do
             {
-                case "json":
-                    return JsonSerializer.Serialize(relays, Json);
-                case "yaml":
-                    return Yaml.Serialize(relays).TrimEnd('\n');
-                case "name":
-                    return string.Join('\n', relays.Select(r => $"relay/{r.Id.ToString(CultureInfo.InvariantCulture)}"));
-                case "wide":
-                    return StatusTable.FormatWide(relays, DateTimeOffset.UtcNow);
-            }
+                IReadOnlyList<RelayView> relays = await api.StatusAsync().WaitAsync(cancel).ConfigureAwait(false);
+                // Counters and ages move all the time; a change is a relay's spec, readiness or a condition.
+                string state = string.Join('\n', relays.Select(r => $"{r.Id} {r.Source} {r.Device} {r.Socket} {r.Mode} {r.Ready} "
+                    + string.Join(',', r.Conditions.Select(c => $"{c.Type}={c.Status}/{c.Reason}"))));
+                if (state != last)
+                {
+                    await Console.Out.WriteLineAsync((last is null ? string.Empty : "\n") + await StatusTextAsync(api, relays, format, watching: result.GetValue(watch)).ConfigureAwait(false)).ConfigureAwait(false);
+                    last = state;
+                }
 
-            IReadOnlyList<RejectedRequest> rejected = await api.RejectedAsync().ConfigureAwait(false);
-            DaemonView daemon = await api.DaemonAsync().ConfigureAwait(false);
-            DateTimeOffset now = DateTimeOffset.UtcNow;
-            return StatusTable.Format(relays, now)
-                + (rejected.Count == 0 ? string.Empty : "\n\n" + StatusTable.Format(rejected))
-                + "\n\n" + StatusTable.Format(daemon, now);
+                if (result.GetValue(watch))
+                {
+                    await Task.Delay(WatchInterval, cancel).ConfigureAwait(false);
+                }
+            }
+            while (result.GetValue(watch));
+            return 0;
         }, ct));
         return command;
+    }
+
+    private static async Task<string> StatusTextAsync(IControlApi api, IReadOnlyList<RelayView> relays, string format, bool watching)
+    {
+        switch (format)
+        {
+            case "json":
+                return JsonSerializer.Serialize(relays, Json);
+            case "yaml":
+                return Yaml.Serialize(relays).TrimEnd('\n');
+            case "name":
+                return string.Join('\n', relays.Select(r => $"relay/{r.Id.ToString(CultureInfo.InvariantCulture)}"));
+            case "wide":
+                return StatusTable.FormatWide(relays, DateTimeOffset.UtcNow);
+        }
+
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        if (watching)
+        {
+            return StatusTable.Format(relays, now);
+        }
+
+        IReadOnlyList<RejectedRequest> rejected = await api.RejectedAsync().ConfigureAwait(false);
+        DaemonView daemon = await api.DaemonAsync().ConfigureAwait(false);
+        return StatusTable.Format(relays, now)
+            + (rejected.Count == 0 ? string.Empty : "\n\n" + StatusTable.Format(rejected))
+            + "\n\n" + StatusTable.Format(daemon, now);
     }
 
     private static Command Daemon()
@@ -109,7 +151,8 @@ public static class Vio4wdCtl
 
     private static Command Wait()
     {
-        Argument<int> relay = RelayArgument();
+        var relay = new Argument<int?>("RELAY") { Description = "Relay id", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Every relay the daemon has (as kubectl wait --all)" };
         var condition = new Option<WaitCondition>("--for")
         {
             Description = "ready, or condition=TYPE[=True|False|Unknown] (TYPE: Ready, DeviceReady, VhostConnected)",
@@ -122,31 +165,48 @@ public static class Vio4wdCtl
             DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
             CustomParser = r => Parsed(r, Duration.Parse),
         };
-        var command = new Command("wait", "Wait until a relay is ready (or meets a condition); exit 1 on timeout") { relay, condition, timeout };
+        var command = new Command("wait", "Wait until a relay (or --all) is ready or meets a condition; exit 1 on timeout") { relay, all, condition, timeout };
+        command.Validators.Add(r =>
+        {
+            if ((r.GetValue(relay) is null) == !r.GetValue(all))
+            {
+                r.AddError("give a RELAY or --all");
+            }
+        });
         command.SetAction((result, ct) => RunAsync(result, async api =>
         {
-            int id = result.GetValue(relay);
+            int? id = result.GetValue(relay);
             WaitCondition want = result.GetValue(condition)!;
             DateTimeOffset deadline = DateTimeOffset.UtcNow + result.GetValue(timeout);
             while (true)
             {
-                RelayView? view = (await api.StatusAsync().ConfigureAwait(false)).FirstOrDefault(r => r.Id == id);
-                if (view is not null && want.HoldsFor(view))
+                IReadOnlyList<RelayView> relays = await api.StatusAsync().ConfigureAwait(false);
+                RelayView[] watched = [.. relays.Where(r => id is null || r.Id == id)];
+                RelayView[] waiting = [.. watched.Where(r => !want.HoldsFor(r))];
+                if (watched.Length > 0 && waiting.Length == 0)
                 {
-                    return $"relay {id} {(want.Type == "Ready" ? "ready" : "condition met")}";
+                    string met = want.Type == "Ready" ? "ready" : "condition met";
+                    return id is { } one ? $"relay {one} {met}" : $"all {watched.Length} relays {met}";
                 }
 
                 if (DateTimeOffset.UtcNow >= deadline)
                 {
-                    ConditionView? now = view?.Conditions.FirstOrDefault(c => c.Type.Equals(want.Type, StringComparison.OrdinalIgnoreCase));
-                    throw new CtlException($"timed out waiting for relay {id} to be {want}: "
-                        + (view is null ? "the daemon has no such relay" : now is null ? "no such condition" : $"{now.Type}={now.Status} ({now.Reason}: {now.Message})"));
+                    throw new CtlException(id is { } one
+                        ? $"timed out waiting for relay {one} to be {want}: {Why(watched.FirstOrDefault(), want)}"
+                        : watched.Length == 0 ? $"timed out waiting for relays to be {want}: the daemon has none"
+                        : $"timed out waiting for relays to be {want}: {waiting.Length} of {watched.Length} are not, e.g. relay {waiting[0].Id}: {Why(waiting[0], want)}");
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
             }
         }, ct));
         return command;
+
+        static string Why(RelayView? view, WaitCondition want)
+        {
+            ConditionView? now = view?.Conditions.FirstOrDefault(c => c.Type.Equals(want.Type, StringComparison.OrdinalIgnoreCase));
+            return view is null ? "the daemon has no such relay" : now is null ? "no such condition" : $"{now.Type}={now.Status} ({now.Reason}: {now.Message})";
+        }
     }
 
     private static Command Stats()
@@ -202,13 +262,31 @@ public static class Vio4wdCtl
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult result, Func<IControlApi, Task<string>> action, CancellationToken cancellationToken)
+    /// <summary>Runs a request and prints its answer: exit 0, 1 for a refused request, 3 when the daemon cannot be reached.</summary>
+    internal static Task<int> RunAsync(ParseResult result, Func<IControlApi, Task<string>> action, CancellationToken cancellationToken) =>
+        RunAsync(result, async (api, _) =>
+        {
+            await Console.Out.WriteLineAsync(await action(api).ConfigureAwait(false)).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken);
+
+    /// <summary>Runs a conversation with the daemon that prints as it goes and picks its own exit status.</summary>
+    internal static async Task<int> RunAsync(ParseResult result, Func<IControlApi, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
     {
         try
         {
-            using ControlClient client = await ControlClient.ConnectAsync(result.GetValue(ControlSocket)!, cancellationToken).ConfigureAwait(false);
-            await Console.Out.WriteLineAsync(await action(client.Api).ConfigureAwait(false)).ConfigureAwait(false);
-            return 0;
+            string socket;
+            try
+            {
+                socket = SocketLocator.Locate(result.GetValue(ControlSocket), result.GetValue(ConfigFile));
+            }
+            catch (IOException e)
+            {
+                throw new CtlException(e.Message);
+            }
+
+            using ControlClient client = await ControlClient.ConnectAsync(socket, cancellationToken).ConfigureAwait(false);
+            return await action(client.Api, cancellationToken).ConfigureAwait(false);
         }
         catch (DaemonUnreachableException e)
         {
@@ -226,6 +304,11 @@ public static class Vio4wdCtl
         {
             return await FailAsync("the daemon closed the connection (did it stop?)", DaemonUnreachableException.ExitCode).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl-C ends a watch or top: that is how they are meant to end.
+            return 0;
+        }
     }
 
     private static RelayView Find(IReadOnlyList<RelayView> relays, int id) =>
@@ -233,7 +316,7 @@ public static class Vio4wdCtl
 
     private static Argument<int> RelayArgument() => new("RELAY") { Description = "Relay id" };
 
-    private static Option<string> OutputOption(params string[] formats)
+    internal static Option<string> OutputOption(params string[] formats)
     {
         var option = new Option<string>("--output", "-o") { Description = $"Output format: {string.Join(", ", formats)}", DefaultValueFactory = _ => formats[0] };
         option.AcceptOnlyFromAmong(formats);
@@ -245,7 +328,7 @@ public static class Vio4wdCtl
         : [.. text.Split(',').Select(c => int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu)
             ? cpu : throw new FormatException($"'{text}' is not CPU, CPU,CPU or reset"))];
 
-    private static T? Parsed<T>(System.CommandLine.Parsing.SymbolResult result, Func<string, T> parse)
+    internal static T? Parsed<T>(System.CommandLine.Parsing.SymbolResult result, Func<string, T> parse)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
         try

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts.Stats;
 namespace Vio4wd.CoreScheduler.Tests;
 
 public class LoadBalancerTests

@@ -1,3 +1,5 @@
+using Vio4wd.Contracts.Configuration;
+
 namespace Vio4wd.Core.Configuration;
 
 /// <summary>What the daemon was asked to do, besides running.</summary>

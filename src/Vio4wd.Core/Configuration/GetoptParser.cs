@@ -1,3 +1,5 @@
+using Vio4wd.Contracts.Configuration;
+
 namespace Vio4wd.Core.Configuration;
 
 public enum ArgumentKind

@@ -3,6 +3,8 @@ using System.Text;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 
+using Vio4wd.Contracts.Configuration;
+
 namespace Vio4wd.Core.Configuration;
 
 /// <summary>Validates raw settings into <see cref="VirtioForwarderOptions"/>, reporting every problem.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using Vio4wd.Contracts.Configuration;
+
 namespace Vio4wd.Core.Configuration;
 
 /// <summary>

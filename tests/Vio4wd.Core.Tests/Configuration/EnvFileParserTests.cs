@@ -1,5 +1,7 @@
 using Vio4wd.Core.Configuration;
 
+using Vio4wd.Contracts.Configuration;
+
 namespace Vio4wd.Core.Tests.Configuration;
 
 public class EnvFileParserTests

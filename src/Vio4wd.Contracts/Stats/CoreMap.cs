@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Text;
 
-namespace Vio4wd.CoreScheduler;
+namespace Vio4wd.Contracts.Stats;
+
+/// <summary>Where the two directions of a relay run.</summary>
+public sealed record Placement(int Relay, int VfToVmCpu, int VmToVfCpu);
 
 /// <summary>
-/// The original's map printout: a row of '=', a header per worker, then per row and worker the
-/// relay whose VM to VF direction is there and the relay whose VF to VM direction is there.
+/// The original's map printout (its core scheduler, core pinner and <c>vio4wdctl top --core-map</c>):
+/// a row of '=', a header per worker, then per row and worker the relay whose VM to VF direction
+/// is there and the relay whose VF to VM direction is there.
 /// </summary>
 public static class CoreMap
 {
