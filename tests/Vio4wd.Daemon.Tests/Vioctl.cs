@@ -37,10 +37,49 @@ internal static class Vioctl
         return await RunAsync("runuser", ["-u", user, "--", "dotnet", Path.Combine(copy.Path, "vio4wdctl.dll"), .. args]);
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args)
+    /// <summary>Runs vio4wdctl without $VIO4WD_CONTROL_SOCK: it finds the socket from its options or the config file.</summary>
+    public static Task<(int Code, string Stdout, string Stderr)> RunUnpointedAsync(params string[] args) =>
+        RunAsync(DaemonProcess.CtlLauncher, args, pointed: false);
+
+    /// <summary>Starts a long-running vio4wdctl (status --watch, top); its stdout lines arrive in <paramref name="lines"/>.</summary>
+    public static Process Start(List<string> lines, params string[] args)
+    {
+        var info = new ProcessStartInfo(DaemonProcess.CtlLauncher) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (lines)
+                {
+                    lines.Add(e.Data);
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string program, string[] args, bool pointed = true)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
+        if (pointed)
+        {
+            info.Environment["VIO4WD_CONTROL_SOCK"] = DaemonProcess.ControlSocket;
+        }
+        else
+        {
+            info.Environment.Remove("VIO4WD_CONTROL_SOCK");
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -24,13 +24,13 @@ internal static class TopText
             w.Directions.Count == 0 ? "-" : string.Join(' ', w.Directions.Select(d => d.Replace(" (pinned)", "*", StringComparison.Ordinal))),
         }))
         + "\n\n"
-        + TextTable.Format(["RELAY", "VF-TO-VM CPU", "PPS", "BIT/S", "DROP/S", "VM-TO-VF CPU", "PPS", "BIT/S", "DROP/S"], top.Relays.Select(r => new[]
+        + TextTable.Format(["RELAY", "VF-TO-VM CPU", "PPS", "BIT/S", "DROP/S", "VM-TO-VF CPU", "PPS", "BIT/S", "DROP/S"], top.Relays.Where(r => r.VfToVm.Cpu is not null || r.VmToVf.Cpu is not null).Select(r => new[]
         {
             Number(r.Id),
             Cpu(r.VfToVm.Cpu), Rate(r.VfToVm.PacketsPerSecond), Rate(r.VfToVm.BitsPerSecond), Rate(r.VfToVm.DropsPerSecond),
             Cpu(r.VmToVf.Cpu), Rate(r.VmToVf.PacketsPerSecond), Rate(r.VmToVf.BitsPerSecond), Rate(r.VmToVf.DropsPerSecond),
         }))
-        + "\n(* pinned)";
+        + "\n(relays with a side up; * pinned)";
 
     /// <summary>As monitor_load.py: "CPU loads", then one bar per worker CPU.</summary>
     public static string LoadBars(TopView top) =>
