@@ -126,4 +126,42 @@ public class VioctlOperatorTests
             await watch.WaitForExitAsync();
         }
     }
+
+    [Test]
+    public async Task Bash_completion_completes_verbs_options_and_the_daemons_relay_ids()
+    {
+        using var dir = new TempDirectory();
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "--dynamic-sockets", "-P", "net_null0=0", "-P", "net_null1=3",
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={_prefixes.Next("completion")}");
+        await daemon.WaitForOutputAsync("Forwarding; waiting for SIGTERM", Patience);
+
+        // As bash calls it on TAB: COMP_WORDS and COMP_CWORD, then the function; vio4wdctl from PATH.
+        async Task<string[]> CompleteAsync(params string[] words)
+        {
+            string script = $"""
+                source /usr/share/bash-completion/bash_completion
+                source '{Path.Combine(DaemonProcess.RepoRoot, "completion", "vio4wdctl")}'
+                export PATH='{Path.GetDirectoryName(DaemonProcess.CtlLauncher)}':$PATH VIO4WD_CONTROL_SOCK='{DaemonProcess.ControlSocket}'
+                COMP_WORDS=(vio4wdctl {string.Join(' ', words.Select(w => $"'{w}'"))})
+                COMP_CWORD=${"{"}#COMP_WORDS[@]{"}"}; COMP_CWORD=$((COMP_CWORD - 1))
+                COMP_LINE="${"{"}COMP_WORDS[*]{"}"}"; COMP_POINT=${"{"}#COMP_LINE{"}"}
+                _vio4wdctl
+                printf '%s\n' "${"{"}COMPREPLY[@]{"}"}"
+                """;
+            (int code, string stdout, string stderr) = await Command.RunAsync(Patience, "bash", "-c", script);
+            Assert.That(code, Is.Zero, stderr);
+            return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await CompleteAsync(""), Is.SupersetOf(new[] { "status", "top", "health", "config", "log-level", "reload", "wait", "describe" }));
+            Assert.That(await CompleteAsync("lo"), Is.EqualTo(new[] { "log-level" }));
+            Assert.That(await CompleteAsync("describe", ""), Is.EquivalentTo(new[] { "0", "3" }), "the running daemon's relay ids");
+            Assert.That(await CompleteAsync("wait", "--"), Does.Contain("--all"));
+            Assert.That(await CompleteAsync("status", "-o", ""), Is.EquivalentTo(new[] { "table", "json", "yaml", "wide", "name" }));
+            Assert.That(await CompleteAsync("top", "--"), Does.Contain("--core-map").And.Contain("--load-bars"));
+            Assert.That(await CompleteAsync("log-level", ""), Has.Length.EqualTo(8));
+        });
+    }
 }
