@@ -30,7 +30,44 @@ public partial class ChartTests
     [GeneratedRegex("<Version>(.*)</Version>")]
     private static partial Regex VersionRegex();
 
-    private sealed record Rendered(V1ConfigMap Config, V1DaemonSet DaemonSet);
+    private sealed record Rendered(V1ConfigMap Config, V1DaemonSet DaemonSet, V1Service? MetricsService = null, ServiceMonitor? ServiceMonitor = null);
+
+    // The Prometheus Operator's CRD, only the fields the chart sets (read strictly: a misspelt one fails).
+    private sealed class ServiceMonitor
+    {
+        public string ApiVersion { get; set; } = "";
+
+        public string Kind { get; set; } = "";
+
+        public V1ObjectMeta Metadata { get; set; } = new();
+
+        public ServiceMonitorSpec Spec { get; set; } = new();
+    }
+
+    private sealed class ServiceMonitorSpec
+    {
+        public V1LabelSelector Selector { get; set; } = new();
+
+        public List<MonitorEndpoint> Endpoints { get; set; } = [];
+    }
+
+    private sealed class MonitorEndpoint
+    {
+        public string Port { get; set; } = "";
+
+        public string Path { get; set; } = "";
+
+        public string Interval { get; set; } = "";
+
+        public List<Relabeling> Relabelings { get; set; } = [];
+    }
+
+    private sealed class Relabeling
+    {
+        public List<string> SourceLabels { get; set; } = [];
+
+        public string TargetLabel { get; set; } = "";
+    }
 
     private static async Task<Rendered> RenderAsync(params string[] valueFiles)
     {
@@ -50,6 +87,8 @@ public partial class ChartTests
 
         V1ConfigMap? config = null;
         V1DaemonSet? daemonSet = null;
+        V1Service? service = null;
+        ServiceMonitor? monitor = null;
         foreach (string document in output.Split("\n---\n").Select(d => d.Trim('-', '\n')).Where(d => d.Length > 0))
         {
             string kind = Regex.Match(document, @"^kind: (\w+)$", RegexOptions.Multiline).Groups[1].Value;
@@ -62,25 +101,47 @@ public partial class ChartTests
                 case "DaemonSet":
                     daemonSet = KubernetesYaml.Deserialize<V1DaemonSet>(document, strict: true);
                     break;
+                case "Service":
+                    service = KubernetesYaml.Deserialize<V1Service>(document, strict: true);
+                    break;
+                case "ServiceMonitor":
+                    monitor = KubernetesYaml.Deserialize<ServiceMonitor>(document, strict: true);
+                    break;
                 default:
                     Assert.Fail($"the chart renders a {kind}, which this test does not know");
                     break;
             }
         }
 
-        return new Rendered(config ?? throw new AssertionException("no ConfigMap"), daemonSet ?? throw new AssertionException("no DaemonSet"));
+        return new Rendered(config ?? throw new AssertionException("no ConfigMap"), daemonSet ?? throw new AssertionException("no DaemonSet"), service, monitor);
     }
 
     private static V1Container Daemon(V1DaemonSet set) => set.Spec.Template.Spec.Containers.Single(c => c.Name == "virtio-forwarder");
 
     [TestCase]
     [TestCase("values-custom.yaml")]
+    [TestCase("values-metrics-off.yaml")]
     public async Task Renders_objects_the_kubernetes_api_types_accept_and_a_config_the_daemon_accepts(params string[] values)
     {
         Rendered rendered = await RenderAsync(values);
         using var dir = new TempDirectory();
         string config = dir.File("virtioforwarder");
         await File.WriteAllTextAsync(config, rendered.Config.Data["virtioforwarder"]);
+        IList<string> command = Daemon(rendered.DaemonSet).Command;
+        Assert.That(command.Take(4), Is.EqualTo(new[] { "virtio-forwarder", "--config", "/etc/vio4wd/virtioforwarder", "--nodaemon" }));
+        // The kubelet expands $(POD_IP) to the node's address, of either family.
+        foreach (string podIp in new[] { "10.1.2.3", "fd00::7" })
+        {
+            string[] options = [.. command.Skip(4).Select(a => a.Replace("$(POD_IP)", podIp, StringComparison.Ordinal))];
+            (int code, string output, string error) = await Command.RunAsync(TimeSpan.FromSeconds(60), Path.Combine(Root, "out", "bin", "virtio-forwarder"),
+                ["--check-config", "--config", config, .. options]);
+            Assert.That(code, Is.Zero, error);
+            if (options.Length > 0)
+            {
+                Assert.That(output, Does.Contain(podIp.Contains(':') ? $"VIRTIOFWD_METRICS_ADDRESS='[{podIp}]:" : $"VIRTIOFWD_METRICS_ADDRESS={podIp}:"));
+            }
+        }
+
         var info = new ProcessStartInfo(Path.Combine(Root, "out", "bin", "virtio-forwarder"), ["--check-config", "--config", config])
         {
             RedirectStandardOutput = true,
@@ -94,9 +155,8 @@ public partial class ChartTests
         {
             Assert.That(check.ExitCode, Is.Zero, errors);
             Assert.That(errors, Does.Not.Contain("unknown variable"));
-            Assert.That(Daemon(rendered.DaemonSet).Command, Is.EqualTo(new[] { "virtio-forwarder", "--config", "/etc/vio4wd/virtioforwarder", "--nodaemon" }));
         });
-        if (values.Length > 0)
+        if (values is ["values-custom.yaml"])
         {
             Assert.That(effective, Does.Contain("VIRTIOFWD_STATIC_VFS=(0000:05:08.1=1 net_tap0,iface=vf0=2)"), "a list value is a bash array");
         }
@@ -122,8 +182,14 @@ public partial class ChartTests
 
             Assert.That(daemon.Resources.Limits["cpu"].ToString(), Does.Match("^[1-9][0-9]*$"), "whole CPUs");
             Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("2750Mi"), "jumbo frames, one NUMA node");
-            Assert.That(daemon.LivenessProbe?.Exec?.Command, Does.Contain("vio4wdctl"));
-            Assert.That(string.Join(' ', daemon.ReadinessProbe?.Exec?.Command ?? []), Does.Contain("daemon -o json"));
+            // Metrics on the node's address, found by Prometheus' pod discovery; probes on /healthz and /readyz.
+            Assert.That(daemon.Command, Does.Contain("--metrics-address").And.Contain("[$(POD_IP)]:9723"));
+            Assert.That(daemon.Env.Single(e => e.Name == "POD_IP").ValueFrom.FieldRef.FieldPath, Is.EqualTo("status.podIP"));
+            Assert.That(daemon.Ports.Single().Name, Is.EqualTo("metrics"));
+            Assert.That((daemon.LivenessProbe?.HttpGet?.Path, daemon.LivenessProbe?.HttpGet?.Port?.Value), Is.EqualTo(("/healthz", "metrics")));
+            Assert.That((daemon.ReadinessProbe?.HttpGet?.Path, daemon.ReadinessProbe?.HttpGet?.Port?.Value), Is.EqualTo(("/readyz", "metrics")));
+            Assert.That(set.Spec.Template.Metadata.Annotations, Does.ContainKey("prometheus.io/scrape").WithValue("true"));
+            Assert.That(set.Spec.Template.Metadata.Annotations["prometheus.io/port"], Is.EqualTo("9723"));
             Assert.That(pod.Tolerations.Select(t => (t.Key, t.OperatorProperty, t.Effect)), Does.Contain(((string?)null, "Exists", (string?)null)), "every taint");
             Assert.That(pod.PriorityClassName, Is.EqualTo("system-node-critical"));
             Assert.That(pod.AutomountServiceAccountToken, Is.False);
@@ -135,15 +201,31 @@ public partial class ChartTests
             Assert.That(pod.Volumes.Single(v => v.Name == "config").ConfigMap, Is.Not.Null);
             Assert.That(pod.Containers.Select(c => c.Name), Does.Contain("config-reloader"));
             Assert.That(pod.ShareProcessNamespace, Is.True, "the reloader signals the daemon");
-            Assert.That(set.Spec.Template.Metadata.Annotations?.Keys ?? [], Has.None.StartsWith("checksum/"), "a config change restarts no pod");
+            Assert.That(set.Spec.Template.Metadata.Annotations.Keys, Has.None.StartsWith("checksum/"), "a config change restarts no pod");
             Assert.That(set.Metadata.Labels, Does.ContainKey("app.kubernetes.io/name").And.ContainKey("app.kubernetes.io/version").And.ContainKey("helm.sh/chart"));
+        });
+    }
+
+    [Test]
+    public async Task Without_metrics_nothing_listens_on_tcp_and_the_probes_ask_vio4wdctl()
+    {
+        V1DaemonSet set = (await RenderAsync("values-metrics-off.yaml")).DaemonSet;
+        V1Container daemon = Daemon(set);
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.Command, Is.EqualTo(new[] { "virtio-forwarder", "--config", "/etc/vio4wd/virtioforwarder", "--nodaemon" }));
+            Assert.That(daemon.Ports, Is.Null);
+            Assert.That(daemon.LivenessProbe.Exec.Command, Is.EqualTo(new[] { "vio4wdctl", "--control-sock", "/run/virtio-forwarder/control.sock", "health", "--live" }));
+            Assert.That(daemon.ReadinessProbe.Exec.Command, Is.EqualTo(new[] { "vio4wdctl", "--control-sock", "/run/virtio-forwarder/control.sock", "health" }));
+            Assert.That(set.Spec.Template.Metadata.Annotations, Is.Null);
         });
     }
 
     [Test]
     public async Task Non_default_values_reach_the_daemonset()
     {
-        V1DaemonSet set = (await RenderAsync("values-custom.yaml")).DaemonSet;
+        Rendered rendered = await RenderAsync("values-custom.yaml");
+        V1DaemonSet set = rendered.DaemonSet;
         V1PodSpec pod = set.Spec.Template.Spec;
         V1Container daemon = Daemon(set);
         Assert.Multiple(() =>
@@ -159,6 +241,17 @@ public partial class ChartTests
             Assert.That(pod.Containers.Single(c => c.Name == "core-scheduler").Command, Does.Contain("--global-numa-opt"));
             Assert.That(pod.ShareProcessNamespace, Is.False);
             Assert.That(pod.Tolerations.Single().Key, Is.EqualTo("sriov"));
+            Assert.That(daemon.Command, Does.Contain("[$(POD_IP)]:9999"));
+            Assert.That(set.Spec.Template.Metadata.Annotations, Is.Null, "podAnnotations: false");
+            // The Prometheus Operator's way: a headless Service over the pods' metrics port and a ServiceMonitor on it.
+            Assert.That(rendered.MetricsService?.Spec.ClusterIP, Is.EqualTo("None"));
+            Assert.That(rendered.MetricsService!.Spec.Ports.Single().TargetPort.Value, Is.EqualTo("metrics"));
+            Assert.That(rendered.MetricsService.Spec.Selector, Is.EquivalentTo(set.Spec.Selector.MatchLabels));
+            Assert.That((rendered.ServiceMonitor?.ApiVersion, rendered.ServiceMonitor?.Kind), Is.EqualTo(("monitoring.coreos.com/v1", "ServiceMonitor")));
+            Assert.That(rendered.ServiceMonitor!.Metadata.Labels, Does.ContainKey("release").WithValue("kube-prometheus"));
+            Assert.That(rendered.ServiceMonitor.Spec.Selector.MatchLabels, Is.EquivalentTo(set.Spec.Selector.MatchLabels));
+            Assert.That(rendered.ServiceMonitor.Spec.Endpoints.Single().Port, Is.EqualTo("metrics"));
+            Assert.That(rendered.ServiceMonitor.Spec.Endpoints.Single().Interval, Is.EqualTo("15s"));
         });
     }
 

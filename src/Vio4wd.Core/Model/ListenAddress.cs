@@ -4,7 +4,9 @@ using System.Net;
 namespace Vio4wd.Core.Model;
 
 /// <summary>
-/// Where an HTTP listener binds: <c>PORT</c> (loopback only), <c>HOST:PORT</c> or <c>[V6]:PORT</c>.
+/// Where an HTTP listener binds: <c>PORT</c> (loopback only), <c>ADDRESS:PORT</c> or
+/// <c>[ADDRESS]:PORT</c> (brackets are needed around an IPv6 address and accepted around an IPv4
+/// one, so a template can write <c>[$(POD_IP)]:9723</c> for either family).
 /// A bare port means loopback so that turning metrics on never exposes them to the network by
 /// accident; <c>0.0.0.0:PORT</c> or <c>[::]:PORT</c> says so explicitly.
 /// </summary>
