@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using StreamJsonRpc;
 using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Contracts;
 
@@ -11,12 +10,12 @@ internal sealed class ControlClient : IDisposable
     public const string DefaultSocket = DefaultEndpoints.ControlSocket;
     public const string SocketVariable = "VIO4WD_CONTROL_SOCK";
 
-    private readonly JsonRpc _rpc;
+    private readonly JsonRpcConnection _rpc;
 
-    private ControlClient(JsonRpc rpc)
+    private ControlClient(JsonRpcConnection rpc)
     {
         _rpc = rpc;
-        Api = rpc.Attach<IControlApi>();
+        Api = new ControlApiClient(rpc);
     }
 
     public IControlApi Api { get; }
@@ -45,7 +44,7 @@ internal sealed class ControlClient : IDisposable
                 : new DaemonUnreachableException($"cannot reach the daemon at {path}: {why}");
         }
 
-        return new ControlClient(JsonRpc.Attach(new NetworkStream(connection, ownsSocket: true)));
+        return new ControlClient(new JsonRpcConnection(new NetworkStream(connection, ownsSocket: true)));
     }
 
     public void Dispose() => _rpc.Dispose();

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using StreamJsonRpc;
 using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Contracts;
 using Vio4wd.Contracts.Stats;
@@ -295,14 +294,6 @@ public static class Vio4wdCtl
         catch (CtlException e)
         {
             return await FailAsync(e.Message).ConfigureAwait(false);
-        }
-        catch (RemoteInvocationException e)
-        {
-            return await FailAsync(e.Message).ConfigureAwait(false);
-        }
-        catch (ConnectionLostException)
-        {
-            return await FailAsync("the daemon closed the connection (did it stop?)", DaemonUnreachableException.ExitCode).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
