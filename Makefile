@@ -99,10 +99,11 @@ demo: build test-deps
 	demo/demo.sh
 
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.
-bench: build test-deps
+bench: build test-deps publish
 	/usr/bin/python3 bench/relay_bench.py
 	/usr/bin/python3 bench/ovsdb_convergence.py
 	/usr/bin/python3 bench/startup.py
+	/usr/bin/python3 bench/observability.py
 
 # Installation: self-contained .NET programs (no SDK or runtime needed on the host), compiled
 # ahead of time (ReadyToRun), with libvio4wd.so beside them in $(PREFIX)/lib/vio4wd.

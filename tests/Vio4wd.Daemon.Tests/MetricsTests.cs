@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
@@ -60,6 +62,22 @@ public class MetricsTests
         await File.WriteAllTextAsync(file, metrics);
         (int lint, string lintOut, string lintErr) = await Command.RunAsync(Patience, "sh", "-c", $"promtool check metrics < '{file}'");
         Assert.That((lint, lintOut + lintErr), Is.EqualTo((0, string.Empty)), "promtool finds nothing to say about the names, units and help");
+
+        // The Grafana dashboard: every query is valid PromQL to this Prometheus, on metrics the daemon has.
+        using (JsonDocument dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(DaemonProcess.RepoRoot, "charts", "vio4wd", "grafana-dashboard.json"))))
+        {
+            string[] queries = [.. dashboard.RootElement.GetProperty("panels").EnumerateArray()
+                .SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!)];
+            Assert.That(queries, Has.Length.GreaterThan(10));
+            foreach (string query in queries)
+            {
+                await prometheus.QueryAsync(query.Replace("$instance", ".*", StringComparison.Ordinal).Replace("$__rate_interval", "1m", StringComparison.Ordinal));
+                foreach (string name in Regex.Matches(query, @"vio4wd_\w+").Select(m => m.Value))
+                {
+                    Assert.That(metrics, Does.Contain($"\n{name}{{").Or.Contain($"\n{name} "), $"the dashboard's {name} is a metric the daemon serves");
+                }
+            }
+        }
 
         using HttpResponseMessage healthz = await http.GetAsync("healthz");
         using HttpResponseMessage readyz = await http.GetAsync("readyz");

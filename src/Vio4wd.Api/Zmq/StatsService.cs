@@ -32,7 +32,12 @@ public sealed class StatsService(IDataplane dataplane, TimeProvider? time = null
             return Status(StatsResponse.Types.Status.E2Big);
         }
 
+        // Worker counters around the same window as the relays' rates.
+        IReadOnlyList<WorkerLoad> workersBefore = await dataplane.GetWorkerLoadsAsync().ConfigureAwait(false);
+        long started = (time ?? TimeProvider.System).GetTimestamp();
         IReadOnlyDictionary<int, RelayStatsSample> samples = await StatsSampler.SampleAsync(dataplane, TimeSpan.FromMilliseconds(stats.Delay), time).ConfigureAwait(false);
+        IReadOnlyList<WorkerLoad> workersAfter = await dataplane.GetWorkerLoadsAsync().ConfigureAwait(false);
+        double seconds = (time ?? TimeProvider.System).GetElapsedTime(started).TotalSeconds;
         IEnumerable<int> ids = stats.Relay.Count == 0 ? Enumerable.Range(0, dataplane.MaxRelays) : stats.Relay.Where(r => r < dataplane.MaxRelays).Select(r => (int)r);
         var response = new StatsResponse { Status = StatsResponse.Types.Status.Ok };
         foreach (int id in ids)
@@ -42,6 +47,22 @@ public sealed class StatsService(IDataplane dataplane, TimeProvider? time = null
             {
                 response.Relay.Add(RelayStateMessage.From(sample));
             }
+        }
+
+        Dictionary<int, WorkerLoad> first = workersBefore.ToDictionary(w => w.Cpu);
+        foreach (WorkerLoad after in workersAfter)
+        {
+            WorkerLoad before = first.GetValueOrDefault(after.Cpu) ?? after;
+            ulong busy = after.BusyCycles >= before.BusyCycles ? after.BusyCycles - before.BusyCycles : 0;
+            ulong idle = after.IdleCycles >= before.IdleCycles ? after.IdleCycles - before.IdleCycles : 0;
+            ulong packets = after.Packets >= before.Packets ? after.Packets - before.Packets : 0;
+            response.Worker.Add(new WorkerStats
+            {
+                Cpu = (uint)after.Cpu,
+                BusyRatio = busy + idle == 0 ? 0 : (double)busy / (busy + idle),
+                PacketRate = seconds <= 0 ? 0 : packets / seconds,
+                NumaNode = (uint)Math.Max(after.NumaNode, 0),
+            });
         }
 
         return response.ToByteArray();
