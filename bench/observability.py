@@ -8,7 +8,7 @@ metrics listener on; then
   same run; 150 ms is the target, about 750 ms was the figure before it had its own client;
 - the daemon CPU one scrape of /metrics costs: CPU time of the daemon's threads except the
   DPDK workers (which poll whatever happens) over many scrapes, per scrape; target < 10 ms.
-Environment: BENCH_CTL_RUNS (default 21), BENCH_SCRAPES (default 200).
+Environment: BENCH_CTL_RUNS (default 21), BENCH_SCRAPES (default 1000).
 """
 
 import os
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DAEMON = os.path.join(ROOT, "out", "bin", "virtio-forwarder")
 CTL = os.path.join(ROOT, "out", "publish", "vio4wdctl")
 CTL_RUNS = int(os.environ.get("BENCH_CTL_RUNS", "21"))
-SCRAPES = int(os.environ.get("BENCH_SCRAPES", "200"))
+SCRAPES = int(os.environ.get("BENCH_SCRAPES", "1000"))
 RELAYS = 32
 TICK = os.sysconf("SC_CLK_TCK")
 
