@@ -2,8 +2,18 @@ using Vio4wd.Contracts.Stats;
 
 namespace Vio4wd.CoreScheduler;
 
-/// <summary>One relay's measured load per direction (the original's model) and where its directions run.</summary>
+/// <summary>One relay's load per direction (a share of a worker CPU) and where its directions run.</summary>
 public sealed record RelayLoad(int Relay, int NumaNode, double VmToVf, double VfToVm, int? VmToVfCpu, int? VfToVmCpu);
+
+/// <summary>One relay's packet rates per direction (packets taken in) and where its directions run.</summary>
+public sealed record RelayRates(int Relay, int NumaNode, double VmToVfPps, double VfToVmPps, int? VmToVfCpu, int? VfToVmCpu);
+
+/// <summary>How direction loads are judged: measured busy cycles (vio4wd), or the original's traffic model.</summary>
+public enum LoadModel
+{
+    Measured,
+    Original,
+}
 
 /// <summary>
 /// The original's balancing: every direction is a job; jobs are placed heaviest first on the least
@@ -18,6 +28,37 @@ public static class LoadBalancer
 
     public static double VfToVmLoad(double pktRateRxFromVf, double pktRateTxToVm, double byteRateRxFromVf, double byteRateTxToVm) =>
         (0.0795 * ((pktRateRxFromVf + pktRateTxToVm) / 2) / 1e6) + (8.2e-5 * ((byteRateRxFromVf + byteRateTxToVm) / 2) / 1e6);
+
+    /// <summary>
+    /// Loads from what the workers measure: each worker's busy share, split over the directions it
+    /// polls by the packets each took in. The sum over a worker is its measured busy ratio, so the
+    /// spread of worker loads is the spread of real busy cycles, whatever the frame sizes or the
+    /// CPU model (the original's coefficients were fitted on one machine).
+    /// </summary>
+    public static IReadOnlyList<RelayLoad> Measured(IReadOnlyList<RelayRates> relays, IReadOnlyDictionary<int, double> busyByCpu)
+    {
+        ArgumentNullException.ThrowIfNull(relays);
+        ArgumentNullException.ThrowIfNull(busyByCpu);
+        var rateByCpu = new Dictionary<int, double>();
+        foreach (RelayRates r in relays)
+        {
+            Add(r.VmToVfCpu, r.VmToVfPps);
+            Add(r.VfToVmCpu, r.VfToVmPps);
+        }
+
+        return [.. relays.Select(r => new RelayLoad(r.Relay, r.NumaNode, Share(r.VmToVfCpu, r.VmToVfPps), Share(r.VfToVmCpu, r.VfToVmPps), r.VmToVfCpu, r.VfToVmCpu))];
+
+        void Add(int? cpu, double rate)
+        {
+            if (cpu is { } c)
+            {
+                rateByCpu[c] = rateByCpu.GetValueOrDefault(c) + rate;
+            }
+        }
+
+        double Share(int? cpu, double rate) =>
+            cpu is { } c && busyByCpu.TryGetValue(c, out double busy) && rateByCpu.GetValueOrDefault(c) > 0 ? busy * rate / rateByCpu[c] : 0;
+    }
 
     public static IReadOnlyList<Placement> Plan(IReadOnlyList<RelayLoad> relays, IReadOnlyList<int> workers)
     {
@@ -49,13 +90,23 @@ public static class LoadBalancer
         foreach (RelayLoad r in relays)
         {
             Placement? p = placements.FirstOrDefault(x => x.Relay == r.Relay);
-            if (p is null || !load.ContainsKey(p.VfToVmCpu) || !load.ContainsKey(p.VmToVfCpu))
+            // A direction that runs nowhere and costs nothing (its side is not up) is not misplaced.
+            bool vfToVmIdle = p?.VfToVmCpu == -1 && r.VfToVm == 0;
+            bool vmToVfIdle = p?.VmToVfCpu == -1 && r.VmToVf == 0;
+            if (p is null || (!vfToVmIdle && !load.ContainsKey(p.VfToVmCpu)) || (!vmToVfIdle && !load.ContainsKey(p.VmToVfCpu)))
             {
                 return 1e10;
             }
 
-            load[p.VfToVmCpu] += r.VfToVm;
-            load[p.VmToVfCpu] += r.VmToVf;
+            if (!vfToVmIdle)
+            {
+                load[p.VfToVmCpu] += r.VfToVm;
+            }
+
+            if (!vmToVfIdle)
+            {
+                load[p.VmToVfCpu] += r.VmToVf;
+            }
         }
 
         double mean = load.Values.Average();

@@ -31,7 +31,12 @@ public static partial class Vio4wdCoreScheduler
         var sensitivity = new Option<double>("--sensitivity") { Description = "How much better a plan must be to be applied; smaller is more sensitive (default 0.25)", DefaultValueFactory = _ => 0.25 };
         var global = new Option<bool>("--global-numa-opt") { Description = "Do not consider NUMA affinities" };
         var console = new Option<bool>("--console") { Description = "Log to stdout instead of syslog (vio4wd)" };
-        var root = new RootCommand("The virtio-forwarder load balancer (vio4wd).") { stats, sched, poll, level, sensitivity, global, console };
+        var model = new Option<LoadModel>("--load-model")
+        {
+            Description = "measured: the workers' busy cycles split by packet rates (vio4wd, default); original: the original's traffic model",
+            DefaultValueFactory = _ => LoadModel.Measured,
+        };
+        var root = new RootCommand("The virtio-forwarder load balancer (vio4wd).") { stats, sched, poll, level, sensitivity, global, console, model };
         root.SetAction(async (result, ct) =>
         {
             int threshold = Math.Clamp(result.GetValue(level), 0, 7);
@@ -50,7 +55,7 @@ public static partial class Vio4wdCoreScheduler
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => c.Cancel = true);
-            var scheduler = new Scheduler(result.GetValue(stats)!, result.GetValue(sched)!, margin, result.GetValue(global), logger);
+            var scheduler = new Scheduler(result.GetValue(stats)!, result.GetValue(sched)!, margin, result.GetValue(global), result.GetValue(model), logger);
             await scheduler.RunAsync(TimeSpan.FromSeconds(Math.Max(result.GetValue(poll), 0.1)), stop.Token).ConfigureAwait(false);
             return 0;
         });
@@ -62,9 +67,14 @@ public static partial class Vio4wdCoreScheduler
 }
 
 /// <summary>The rebalancing loop against one daemon.</summary>
-internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoint, double sensitivity, bool globalNuma, ILogger logger)
+internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoint, double sensitivity, bool globalNuma, LoadModel model, ILogger logger)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    // Each worker's NUMA node as the daemon reports it (lcores may be mapped to other CPUs); null
+    // from a daemon that does not report worker loads: sysfs is asked instead.
+    private IReadOnlyDictionary<int, int>? _workerNodes;
+    private bool _saidNoWorkerLoads;
 
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
@@ -125,7 +135,9 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
             yield break;
         }
 
-        IReadOnlyDictionary<int, IReadOnlyList<int>> nodes = NumaNodes.WorkersByNode(workers);
+        IReadOnlyDictionary<int, IReadOnlyList<int>> nodes = _workerNodes is { } reported
+            ? workers.GroupBy(w => reported.GetValueOrDefault(w)).ToDictionary(g => g.Key, g => (IReadOnlyList<int>)[.. g])
+            : NumaNodes.WorkersByNode(workers);
         foreach (IGrouping<int, RelayLoad> group in relays.GroupBy(r => r.NumaNode))
         {
             if (nodes.TryGetValue(group.Key, out IReadOnlyList<int>? nodeWorkers))
@@ -154,26 +166,49 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
         }
     }
 
-    // Only relays with both sides up, rates over 200 ms, as the original measured.
+    // Rates over 200 ms, as the original measured. The original model takes the relays with both
+    // sides up; the measured one every relay with a direction running (a VF flooding a relay whose
+    // VM is away costs its worker all the same).
     private async Task<IReadOnlyList<RelayLoad>> MeasureAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
-        var request = new StatsRequest { IncludeInactive = false, Delay = 200 };
+        var request = new StatsRequest { IncludeInactive = model == LoadModel.Measured, Delay = 200 };
         while (true)
         {
             StatsResponse? response = await AskAsync(statsEndpoint, "stats", request, StatsResponse.Parser, Timeout + TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
             if (response?.Status == StatsResponse.Types.Status.Ok)
             {
-                return [.. response.Relay.Select(r => new RelayLoad(
-                    (int)r.Id,
-                    (int)r.SocketId,
-                    LoadBalancer.VmToVfLoad(r.VmToVf.PktRateRxFromVm, r.VmToVf.PktRateTxToVf, r.VmToVf.ByteRateRxFromVm, r.VmToVf.ByteRateTxToVf),
-                    LoadBalancer.VfToVmLoad(r.VfToVm.PktRateRxFromVf, r.VfToVm.PktRateTxToVm, r.VfToVm.ByteRateRxFromVf, r.VfToVm.ByteRateTxToVm),
-                    r.Cpu?.HasVmToVf == true ? r.Cpu.VmToVf : null,
-                    r.Cpu?.HasVfToVm == true ? r.Cpu.VfToVm : null))];
+                return LoadsOf(response);
             }
 
             await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private IReadOnlyList<RelayLoad> LoadsOf(StatsResponse response)
+    {
+        static int? VmToVfCpu(RelayState r) => r.Cpu?.HasVmToVf == true ? r.Cpu.VmToVf : null;
+        static int? VfToVmCpu(RelayState r) => r.Cpu?.HasVfToVm == true ? r.Cpu.VfToVm : null;
+        if (model == LoadModel.Measured && response.Worker.Count > 0)
+        {
+            _workerNodes = response.Worker.ToDictionary(w => (int)w.Cpu, w => (int)w.NumaNode);
+            RelayRates[] rates = [.. response.Relay.Where(r => VmToVfCpu(r) is not null || VfToVmCpu(r) is not null).Select(r => new RelayRates(
+                (int)r.Id, (int)r.SocketId, r.VmToVf.PktRateRxFromVm, r.VfToVm.PktRateRxFromVf, VmToVfCpu(r), VfToVmCpu(r)))];
+            return LoadBalancer.Measured(rates, response.Worker.ToDictionary(w => (int)w.Cpu, w => w.BusyRatio));
+        }
+
+        if (model == LoadModel.Measured && !_saidNoWorkerLoads)
+        {
+            _saidNoWorkerLoads = true;
+            LogNoWorkerLoads(logger);
+        }
+
+        return [.. response.Relay.Where(r => r.Active).Select(r => new RelayLoad(
+            (int)r.Id,
+            (int)r.SocketId,
+            LoadBalancer.VmToVfLoad(r.VmToVf.PktRateRxFromVm, r.VmToVf.PktRateTxToVf, r.VmToVf.ByteRateRxFromVm, r.VmToVf.ByteRateTxToVf),
+            LoadBalancer.VfToVmLoad(r.VfToVm.PktRateRxFromVf, r.VfToVm.PktRateTxToVm, r.VfToVm.ByteRateRxFromVf, r.VfToVm.ByteRateTxToVm),
+            VmToVfCpu(r),
+            VfToVmCpu(r)))];
     }
 
     private async Task<T?> AskAsync<T>(string endpoint, string name, IMessage request, MessageParser<T> parser, TimeSpan timeout, CancellationToken cancellationToken)
@@ -202,6 +237,9 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "New worker core mapping:\n{Map}")]
     private static partial void LogNewMap(ILogger logger, string map);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The daemon reports no worker loads (an older daemon?); balancing on the original's traffic model")]
+    private static partial void LogNoWorkerLoads(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker cores still sufficiently balanced.")]
     private static partial void LogBalanced(ILogger logger);

@@ -57,4 +57,50 @@ public class LoadBalancerTests
             "00    03   03    00   \n" +
             "==================="));
     }
+
+    [Test]
+    public void Measured_loads_split_each_workers_busy_share_by_the_packets_its_directions_took()
+    {
+        // CPU 1 is 90 % busy with three directions (relay 0 both ways, relay 1 VF to VM); CPU 2 idle.
+        RelayRates[] rates =
+        [
+            new(0, 0, VmToVfPps: 1e6, VfToVmPps: 2e6, VmToVfCpu: 1, VfToVmCpu: 1),
+            new(1, 0, VmToVfPps: 0, VfToVmPps: 3e6, VmToVfCpu: null, VfToVmCpu: 1),
+        ];
+        IReadOnlyList<RelayLoad> loads = LoadBalancer.Measured(rates, new Dictionary<int, double> { [1] = 0.9, [2] = 0.0 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(loads[0].VmToVf, Is.EqualTo(0.15).Within(1e-9));
+            Assert.That(loads[0].VfToVm, Is.EqualTo(0.30).Within(1e-9));
+            Assert.That(loads[1].VfToVm, Is.EqualTo(0.45).Within(1e-9));
+            Assert.That(loads[1].VmToVf, Is.Zero, "a direction that runs nowhere costs nothing");
+
+            // The heavy direction leaves the busy CPU; the relay without a VM is not "misplaced".
+            IReadOnlyList<Placement> plan = LoadBalancer.Plan(loads, [1, 2]);
+            double current = LoadBalancer.Spread(loads, LoadBalancer.Current(loads), [1, 2]);
+            double planned = LoadBalancer.Spread(loads, plan, [1, 2]);
+            Assert.That(current, Is.EqualTo(1.0).Within(1e-9), "all of it on one of two workers, not the forced-move 1e10");
+            Assert.That(plan.Single(p => p.Relay == 1).VfToVmCpu, Is.EqualTo(1), "the heaviest job first, onto the first least-loaded worker");
+            Assert.That(plan.Single(p => p.Relay == 0).VfToVmCpu, Is.EqualTo(2));
+            Assert.That(planned, Is.LessThan(current - 0.25));
+        });
+    }
+
+    [Test]
+    public void Once_balanced_the_same_loads_again_are_not_worth_a_move()
+    {
+        RelayRates[] rates =
+        [
+            new(0, 0, VmToVfPps: 0, VfToVmPps: 5e6, VmToVfCpu: null, VfToVmCpu: 1),
+            new(1, 0, VmToVfPps: 0, VfToVmPps: 5e6, VmToVfCpu: null, VfToVmCpu: 2),
+        ];
+        // Measurement noise of a few percent either way must not move anything.
+        foreach ((double a, double b) in new[] { (0.5, 0.5), (0.55, 0.45), (0.45, 0.6) })
+        {
+            IReadOnlyList<RelayLoad> loads = LoadBalancer.Measured(rates, new Dictionary<int, double> { [1] = a, [2] = b });
+            double current = LoadBalancer.Spread(loads, LoadBalancer.Current(loads), [1, 2]);
+            double planned = LoadBalancer.Spread(loads, LoadBalancer.Plan(loads, [1, 2]), [1, 2]);
+            Assert.That(LoadBalancer.WorthApplying(current, planned, 0.25), Is.False, $"busy {a} and {b}");
+        }
+    }
 }

@@ -82,7 +82,8 @@ public class SystemdUnitTests
         {
             Assert.That(unit, Does.Contain("\nAlias=vio4wd-core-scheduler.service\n"));
             foreach (string setting in new[] { "VIRTIOFWD_ZMQ_STATS_EP", "VIRTIOFWD_ZMQ_CORE_SCHED_EP", "VIO4WD_CORE_SCHED_SENSITIVITY",
-                "VIO4WD_CORE_SCHED_POLL_INTERVAL", "VIO4WD_CORE_SCHED_LOG_LEVEL", "VIO4WD_CORE_SCHED_GLOBAL_NUMA_OPT" })
+                "VIO4WD_CORE_SCHED_POLL_INTERVAL", "VIO4WD_CORE_SCHED_LOG_LEVEL", "VIO4WD_CORE_SCHED_GLOBAL_NUMA_OPT",
+                "VIO4WD_CORE_SCHED_LOAD_MODEL" })
             {
                 Assert.That(unit, Does.Contain("$" + setting).Or.Contain("${" + setting), setting);
             }

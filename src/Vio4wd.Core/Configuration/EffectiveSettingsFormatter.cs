@@ -86,6 +86,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.CoreSchedLogLevel => Number(o.CoreScheduler.LogLevel),
         SettingKey.CoreSchedPollInterval => o.CoreScheduler.PollIntervalSeconds.ToString(CultureInfo.InvariantCulture),
         SettingKey.CoreSchedGlobalNumaOpt => Flag(o.CoreScheduler.GlobalNumaOptimisation),
+        SettingKey.CoreSchedLoadModel => o.CoreScheduler.LoadModel,
         _ => string.Empty,
     };
 

@@ -320,6 +320,7 @@ public sealed class OptionsBuilder
         LogLevel = Parse(SettingKey.CoreSchedLogLevel, v => ValueParsers.BoundedInt(v, 0, 7, out string p).OrProblem(p)) ?? 7,
         PollIntervalSeconds = Parse(SettingKey.CoreSchedPollInterval, v => (ValueParsers.Number(v, 0, minExclusive: true, out string p), p)) ?? 5.0,
         GlobalNumaOptimisation = Flag(SettingKey.CoreSchedGlobalNumaOpt),
+        LoadModel = Parse(SettingKey.CoreSchedLoadModel, v => (v.Length == 0 ? "measured" : v is "measured" or "original" ? v : null, "expected measured or original")) ?? "measured",
     };
 
     private double? Parse(SettingKey key, Func<string, (double? Value, string Problem)> parse) =>

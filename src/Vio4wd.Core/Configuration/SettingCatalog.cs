@@ -45,6 +45,7 @@ public enum SettingKey
     CoreSchedLogLevel,
     CoreSchedPollInterval,
     CoreSchedGlobalNumaOpt,
+    CoreSchedLoadModel,
 }
 
 public enum SettingShape
@@ -164,6 +165,8 @@ public static class SettingCatalog
             "Core scheduler poll interval in seconds (default 5.0)."),
         new(SettingKey.CoreSchedGlobalNumaOpt, "VIO4WD_CORE_SCHED_GLOBAL_NUMA_OPT", null, null, ArgumentKind.None, SettingShape.Flag, "",
             "Core scheduler ignores NUMA affinities."),
+        new(SettingKey.CoreSchedLoadModel, "VIO4WD_CORE_SCHED_LOAD_MODEL", null, null, ArgumentKind.None, SettingShape.Scalar, "",
+            "Core scheduler load model: measured (the workers' busy cycles, default) or original (the original's traffic model) (vio4wd)."),
     ];
 
     public static SettingDefinition? ByVariable(string name) => All.FirstOrDefault(s => s.Variable == name);

@@ -43,6 +43,9 @@ public sealed record CoreSchedulerOptions
     public double PollIntervalSeconds { get; init; } = 5.0;
 
     public bool GlobalNumaOptimisation { get; init; }
+
+    /// <summary>"measured" (the workers' busy cycles) or "original" (the original's traffic model).</summary>
+    public string LoadModel { get; init; } = "measured";
 }
 
 /// <summary>

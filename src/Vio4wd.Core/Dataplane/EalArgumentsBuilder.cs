@@ -26,13 +26,15 @@ public static class EalArgumentsBuilder
     {
         IReadOnlyList<string> extra = options.ExtraEalArguments;
         bool noHugepages = extra.Any(a => a is "--no-huge" or "--in-memory" || a.StartsWith("-m", StringComparison.Ordinal));
-        var args = new List<string>
+        var args = new List<string> { "--main-lcore", Number(options.MainLcore) };
+        // Worker "CPUs" are lcore ids; an operator who maps lcores to CPUs with --lcores (two
+        // workers sharing a core on a small machine, say) gives the list, and -l would contradict it.
+        if (!Has(extra, "--lcores"))
         {
-            "--main-lcore", Number(options.MainLcore),
-            "-l", string.Join(',', options.WorkerCpus.Append(options.MainLcore).Order()),
-            "--log-level", Number(options.LogLevel + 1),
-            "-n", "4",
-        };
+            args.AddRange(["-l", string.Join(',', options.WorkerCpus.Append(options.MainLcore).Order())]);
+        }
+
+        args.AddRange(["--log-level", Number(options.LogLevel + 1), "-n", "4"]);
 
         // The vhost library logs ~26 INFO lines per VM connection; operators want them only
         // when they asked for debug logs. (Extra arguments come later and win.)

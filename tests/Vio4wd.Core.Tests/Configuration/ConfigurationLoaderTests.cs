@@ -76,6 +76,8 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_EAL_ARGS=\"--no-huge -m 1024 --vdev 'net_tap0,iface=a'\"", o => string.Join('|', o.ExtraEalArguments), "--no-huge|-m|1024|--vdev|net_tap0,iface=a");
         yield return Case("VIRTIOFWD_CONTROL_SOCK=/run/v/ctl.sock", o => o.ControlSocket, "/run/v/ctl.sock");
         yield return Case("VIO4WD_CORE_SCHED_SENSITIVITY=0.5", o => o.CoreScheduler.Sensitivity, 0.5);
+        yield return Case("VIO4WD_CORE_SCHED_LOAD_MODEL=original", o => o.CoreScheduler.LoadModel, "original");
+        yield return Case("VIO4WD_CORE_SCHED_LOAD_MODEL=", o => o.CoreScheduler.LoadModel, "measured");
         yield return Case("VIO4WD_CORE_SCHED_LOG_LEVEL=3", o => o.CoreScheduler.LogLevel, 3);
         yield return Case("VIO4WD_CORE_SCHED_POLL_INTERVAL=2.5", o => o.CoreScheduler.PollIntervalSeconds, 2.5);
         yield return Case("VIO4WD_CORE_SCHED_GLOBAL_NUMA_OPT=y", o => o.CoreScheduler.GlobalNumaOptimisation, true);
@@ -267,6 +269,7 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_CONTROL_SOCK=ctl.sock", "cfg:3: VIRTIOFWD_CONTROL_SOCK='ctl.sock': expected an absolute path");
         yield return Case("VIRTIOFWD_IPC_PORT_CONTROL=sure", "cfg:3: VIRTIOFWD_IPC_PORT_CONTROL='sure': expected y, yes, true, 1 or on to enable, or n, no, false, 0 or off to disable (empty means not set)");
         yield return Case("VIO4WD_CORE_SCHED_SENSITIVITY=-1", "cfg:3: VIO4WD_CORE_SCHED_SENSITIVITY='-1': expected a number at least 0");
+        yield return Case("VIO4WD_CORE_SCHED_LOAD_MODEL=guess", "cfg:3: VIO4WD_CORE_SCHED_LOAD_MODEL='guess': expected measured or original");
         yield return Case("VIO4WD_CORE_SCHED_POLL_INTERVAL=0", "cfg:3: VIO4WD_CORE_SCHED_POLL_INTERVAL='0': expected a number greater than 0");
         yield return Case("VIRTIOFWD_BIND_VFIO_PCI=0000:05:08.1,bad/name", "cfg:3: VIRTIOFWD_BIND_VFIO_PCI='0000:05:08.1,bad/name': 'bad/name' is neither a PCI address (dddd:bb:dd.f or bb:dd.f) nor netdev[:count]");
         yield return Case("VIRTIOFWD_JUMBO=y y", "cfg:3: VIRTIOFWD_JUMBO: unexpected 'y' after the value; quote values that contain spaces");
