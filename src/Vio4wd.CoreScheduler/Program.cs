@@ -191,6 +191,11 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
         if (model == LoadModel.Measured && response.Worker.Count > 0)
         {
             _workerNodes = response.Worker.ToDictionary(w => (int)w.Cpu, w => (int)w.NumaNode);
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                string shares = string.Join(' ', response.Worker.Select(w => string.Create(CultureInfo.InvariantCulture, $"CPU{w.Cpu}={w.BusyRatio * 100:0.0}%")));
+                LogMeasured(logger, shares);
+            }
             RelayRates[] rates = [.. response.Relay.Where(r => VmToVfCpu(r) is not null || VfToVmCpu(r) is not null).Select(r => new RelayRates(
                 (int)r.Id, (int)r.SocketId, r.VmToVf.PktRateRxFromVm, r.VfToVm.PktRateRxFromVf, VmToVfCpu(r), VfToVmCpu(r)))];
             return LoadBalancer.Measured(rates, response.Worker.ToDictionary(w => (int)w.Cpu, w => w.BusyRatio));
@@ -237,6 +242,9 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "New worker core mapping:\n{Map}")]
     private static partial void LogNewMap(ILogger logger, string map);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Measured worker busy shares: {Shares}")]
+    private static partial void LogMeasured(ILogger logger, string shares);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The daemon reports no worker loads (an older daemon?); balancing on the original's traffic model")]
     private static partial void LogNoWorkerLoads(ILogger logger);

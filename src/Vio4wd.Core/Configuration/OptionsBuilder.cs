@@ -10,7 +10,7 @@ namespace Vio4wd.Core.Configuration;
 /// <summary>Validates raw settings into <see cref="VirtioForwarderOptions"/>, reporting every problem.</summary>
 public sealed class OptionsBuilder
 {
-    private static readonly string[] EalCpuLongOptions = ["--lcores", "--main-lcore", "--master-lcore"];
+    private static readonly string[] EalCpuLongOptions = ["--main-lcore", "--master-lcore"];
 
     private readonly IReadOnlyDictionary<SettingKey, RawSetting> _raw;
     private readonly ConfigLimits _limits;
@@ -72,7 +72,7 @@ public sealed class OptionsBuilder
             StaticVfs = StaticVfs(),
             AllowRuntimeDevargs = Flag(SettingKey.AllowRuntimeDevargs),
             CpuPins = CpuPins(workers),
-            ExtraEalArguments = EalArguments(),
+            ExtraEalArguments = EalArguments(workers),
             ControlSocket = Parse(SettingKey.ControlSock, v => ValueParsers.UnixSocketPath(v, out string p).OrProblem(p)) ?? DefaultEndpoints.ControlSocket,
             ControlOwner = Account(SettingKey.ControlOwner, "user") ?? SocketAccount.InheritFromProcess,
             ControlGroup = Account(SettingKey.ControlGroup, "group") ?? SocketAccount.InheritFromProcess,
@@ -261,7 +261,7 @@ public sealed class OptionsBuilder
         return pins;
     }
 
-    private IReadOnlyList<string> EalArguments()
+    private IReadOnlyList<string> EalArguments(CpuSet workers)
     {
         if (!_raw.TryGetValue(SettingKey.EalArgs, out RawSetting? raw))
         {
@@ -282,7 +282,40 @@ public sealed class OptionsBuilder
             return [];
         }
 
+        if (LcoreMap(words) is { } map && LcoreMapProblem(map, workers) is { } mismatch)
+        {
+            Problem(raw, raw.Value, mismatch);
+            return [];
+        }
+
         return words;
+    }
+
+    // --lcores maps lcore ids to CPUs; the ids must be the workers and the main lcore, as -l would name them.
+    private static string? LcoreMap(IReadOnlyList<string> words)
+    {
+        int at = words.ToList().FindIndex(w => w == "--lcores" || w.StartsWith("--lcores=", StringComparison.Ordinal));
+        return at < 0 ? null : words[at] == "--lcores" ? (at + 1 < words.Count ? words[at + 1] : string.Empty) : words[at]["--lcores=".Length..];
+    }
+
+    private string? LcoreMapProblem(string map, CpuSet workers)
+    {
+        int main = _raw.TryGetValue(SettingKey.MasterLcore, out RawSetting? m) && int.TryParse(m.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 0;
+        var ids = new SortedSet<int>();
+        foreach (string entry in map.Split(','))
+        {
+            string id = entry.Split('@')[0];
+            if (!int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out int lcore) || entry.Count(c => c == '@') > 1)
+            {
+                return $"--lcores '{map}': give LCORE@CPU entries separated by commas (e.g. 0@0,1@1,2@1), not '{entry}'";
+            }
+
+            ids.Add(lcore);
+        }
+
+        SortedSet<int> expected = [.. workers.Append(main)];
+        return ids.SetEquals(expected) ? null
+            : $"--lcores '{map}' maps lcores {string.Join(',', ids)}, but the workers (VIRTIOFWD_CPU_MASK) and the main lcore are {string.Join(',', expected)}";
     }
 
     // -l/-c (also with the value attached, "-l0-3") and the long lcore options.

@@ -77,6 +77,7 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_CONTROL_SOCK=/run/v/ctl.sock", o => o.ControlSocket, "/run/v/ctl.sock");
         yield return Case("VIO4WD_CORE_SCHED_SENSITIVITY=0.5", o => o.CoreScheduler.Sensitivity, 0.5);
         yield return Case("VIO4WD_CORE_SCHED_LOAD_MODEL=original", o => o.CoreScheduler.LoadModel, "original");
+        yield return Case("VIRTIOFWD_EAL_ARGS=\"--lcores=0@0,1@1,2@0 --no-huge\"", o => string.Join(' ', o.ExtraEalArguments), "--lcores=0@0,1@1,2@0 --no-huge");
         yield return Case("VIO4WD_CORE_SCHED_LOAD_MODEL=", o => o.CoreScheduler.LoadModel, "measured");
         yield return Case("VIO4WD_CORE_SCHED_LOG_LEVEL=3", o => o.CoreScheduler.LogLevel, 3);
         yield return Case("VIO4WD_CORE_SCHED_POLL_INTERVAL=2.5", o => o.CoreScheduler.PollIntervalSeconds, 2.5);
@@ -261,6 +262,8 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_HUGETLBFS_MOUNT_POINT=huge", "cfg:3: VIRTIOFWD_HUGETLBFS_MOUNT_POINT='huge': expected an absolute path");
         yield return Case("VIRTIOFWD_SOCKET_DIR=/" + new string('d', 90), $"cfg:3: VIRTIOFWD_SOCKET_DIR='/{new string('d', 90)}': socket path '/{new string('d', 90)}/virtio-forwarder31.sock' is longer than the 107 bytes a unix socket path may have");
         yield return Case("VIRTIOFWD_EAL_ARGS=\"-l 0-1\"", "cfg:3: VIRTIOFWD_EAL_ARGS='-l 0-1': '-l' sets the EAL's CPUs, which come from VIRTIOFWD_CPU_MASK and VIRTIOFWD_MASTER_LCORE; set those instead");
+        yield return Case("VIRTIOFWD_EAL_ARGS=\"--lcores=0@0,1@1,3@1\"", "cfg:3: VIRTIOFWD_EAL_ARGS='--lcores=0@0,1@1,3@1': --lcores '0@0,1@1,3@1' maps lcores 0,1,3, but the workers (VIRTIOFWD_CPU_MASK) and the main lcore are 0,1,2");
+        yield return Case("VIRTIOFWD_EAL_ARGS=\"--lcores x@1\"", "cfg:3: VIRTIOFWD_EAL_ARGS='--lcores x@1': --lcores 'x@1': give LCORE@CPU entries separated by commas (e.g. 0@0,1@1,2@1), not 'x@1'");
         yield return Case("VIRTIOFWD_EAL_ARGS=\"--main-lcore=1\"", "cfg:3: VIRTIOFWD_EAL_ARGS='--main-lcore=1': '--main-lcore=1' sets the EAL's CPUs, which come from VIRTIOFWD_CPU_MASK and VIRTIOFWD_MASTER_LCORE; set those instead");
         yield return Case("VIRTIOFWD_EAL_ARGS=\"'unbalanced\"", "cfg:3: VIRTIOFWD_EAL_ARGS=''unbalanced': missing closing single quote");
         yield return Case("VIRTIOFWD_SOCKET_OWNER='bad user'", "cfg:3: VIRTIOFWD_SOCKET_OWNER='bad user': expected a user name (letters, digits, '_', '-', '.', at most 32 characters) or a numeric id");
