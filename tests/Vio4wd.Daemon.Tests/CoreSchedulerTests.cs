@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Vio4wd.Testing;
 
 namespace Vio4wd.Daemon.Tests;
@@ -9,7 +7,6 @@ namespace Vio4wd.Daemon.Tests;
 public class CoreSchedulerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private static string Launcher => Path.Combine(DaemonProcess.RepoRoot, "out", "bin", "vio4wd-core-scheduler");
 
     [Test]
     public async Task It_reads_the_map_judges_the_balance_and_stops_on_sigterm()
@@ -50,49 +47,10 @@ public class CoreSchedulerTests
     // Runs the scheduler until it prints what is awaited, then stops it with SIGTERM.
     private static async Task<(int Code, string Output)> RunSchedulerAsync(string awaited, params string[] args)
     {
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = new ProcessStartInfo(Launcher, args) { RedirectStandardOutput = true, RedirectStandardError = true } };
-        process.StartInfo.Environment["DOTNET_EnableDiagnostics"] = "0";
-        process.OutputDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            var deadline = DateTime.UtcNow + Patience;
-            while (true)
-            {
-                lock (output)
-                {
-                    if (output.ToString().Contains(awaited, StringComparison.Ordinal))
-                    {
-                        break;
-                    }
-                }
-
-                Assert.That(DateTime.UtcNow < deadline && !process.HasExited, Is.True, $"the scheduler did not print '{awaited}':\n{output}");
-                await Task.Delay(50);
-            }
-
-            using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            using var timeout = new CancellationTokenSource(Patience);
-            await process.WaitForExitAsync(timeout.Token);
-            lock (output)
-            {
-                return (process.ExitCode, output.ToString());
-            }
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
+        using SchedulerProcess scheduler = SchedulerProcess.Start(args);
+        await Eventually.UntilAsync(() => Task.FromResult(scheduler.Output.Contains(awaited, StringComparison.Ordinal) || scheduler.HasExited), $"the scheduler to print '{awaited}'", Patience);
+        Assert.That(scheduler.Output, Does.Contain(awaited), "it exited first");
+        int code = await scheduler.StopAsync(Patience);
+        return (code, scheduler.Output);
     }
 }

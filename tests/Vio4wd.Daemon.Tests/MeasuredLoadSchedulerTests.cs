@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Vio4wd.Testing;
 
@@ -17,7 +16,6 @@ namespace Vio4wd.Daemon.Tests;
 public class MeasuredLoadSchedulerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private static string Launcher => Path.Combine(DaemonProcess.RepoRoot, "out", "bin", "vio4wd-core-scheduler");
     private readonly DpdkPrefixes _prefixes = new("measured-sched");
 
     [TearDown]
@@ -72,34 +70,25 @@ public class MeasuredLoadSchedulerTests
             JsonElement before = await Eventually.HoldsAsync(() => Vioctl.JsonAsync("top", "--interval", "2s"),
                 t => Busy(t, 1) > 0.005 && Busy(t, 1) > 5 * Busy(t, 2), Patience, "worker 1 busy with all three relays");
 
-            var output = new StringBuilder();
-            using Process scheduler = StartScheduler(output, "--console", "--poll-interval", "1", "--sensitivity", "0.25",
+            using SchedulerProcess scheduler = SchedulerProcess.Start("--console", "--poll-interval", "1", "--sensitivity", "0.25",
                 "--stats-ep", $"ipc://{run}/stats", "--sched-ep", $"ipc://{run}/core_sched");
-            try
-            {
-                await Eventually.UntilAsync(() => Task.FromResult(Text(output).Contains("Scheduler response: OK", StringComparison.Ordinal)), "a migration", Patience);
-                JsonElement after = await Eventually.HoldsAsync(() => Vioctl.JsonAsync("top", "--interval", "2s"),
-                    t => Busy(t, 2) > 0.3 * Busy(t, 1) && Busy(t, 1) > 0.3 * Busy(t, 2), Patience, "the workers' busy shares to come together");
-                int[] heavyCpus = [.. after.GetProperty("relays").EnumerateArray().Where(r => r.GetProperty("id").GetInt32() < 2)
-                    .Select(r => r.GetProperty("vfToVm").GetProperty("cpu").GetInt32())];
+            await Eventually.UntilAsync(() => Task.FromResult(scheduler.Output.Contains("Scheduler response: OK", StringComparison.Ordinal)), "a migration", Patience);
+            JsonElement after = await Eventually.HoldsAsync(() => Vioctl.JsonAsync("top", "--interval", "2s"),
+                t => Busy(t, 2) > 0.3 * Busy(t, 1) && Busy(t, 1) > 0.3 * Busy(t, 2), Patience, "the workers' busy shares to come together");
+            int[] heavyCpus = [.. after.GetProperty("relays").EnumerateArray().Where(r => r.GetProperty("id").GetInt32() < 2)
+                .Select(r => r.GetProperty("vfToVm").GetProperty("cpu").GetInt32())];
 
-                // Steady load: ten more rounds, and nothing moves again.
-                int rounds = Count(Text(output), "Worker cores still sufficiently balanced.");
-                await Eventually.UntilAsync(() => Task.FromResult(Count(Text(output), "Worker cores still sufficiently balanced.") >= rounds + 10), "ten more rounds", Patience);
-                string log = Text(output);
-                Assert.Multiple(() =>
-                {
-                    Assert.That(heavyCpus, Is.EquivalentTo(new[] { 1, 2 }), "the two heavy relays on different workers");
-                    Assert.That(Count(log, "Migrating workers"), Is.EqualTo(1), $"one move, then none under steady load:\n{log}");
-                    Assert.That(log, Does.Contain("Measured worker busy shares: CPU1=").And.Not.Contain("no worker loads"), "balanced on measured load");
-                    Assert.That(before.GetProperty("workers").GetArrayLength(), Is.EqualTo(2));
-                });
-            }
-            finally
+            // Steady load: ten more rounds, and nothing moves again.
+            int rounds = Count(scheduler.Output, "Worker cores still sufficiently balanced.");
+            await Eventually.UntilAsync(() => Task.FromResult(Count(scheduler.Output, "Worker cores still sufficiently balanced.") >= rounds + 10), "ten more rounds", Patience);
+            string log = scheduler.Output;
+            Assert.Multiple(() =>
             {
-                scheduler.Kill();
-                await scheduler.WaitForExitAsync();
-            }
+                Assert.That(heavyCpus, Is.EquivalentTo(new[] { 1, 2 }), "the two heavy relays on different workers");
+                Assert.That(Count(log, "Migrating workers"), Is.EqualTo(1), $"one move, then none under steady load:\n{log}");
+                Assert.That(log, Does.Contain("Measured worker busy shares: CPU1=").And.Not.Contain("no worker loads"), "balanced on measured load");
+                Assert.That(before.GetProperty("workers").GetArrayLength(), Is.EqualTo(2));
+            });
         }
         finally
         {
@@ -113,14 +102,6 @@ public class MeasuredLoadSchedulerTests
 
     private static int Count(string text, string what) => (text.Length - text.Replace(what, string.Empty, StringComparison.Ordinal).Length) / what.Length;
 
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
-
     private static Process StartSender(params string[] rates)
     {
         foreach (string rate in rates)
@@ -131,17 +112,5 @@ public class MeasuredLoadSchedulerTests
 
         var info = new ProcessStartInfo("python3", ["-c", Sender, .. rates]) { RedirectStandardError = true };
         return Process.Start(info)!;
-    }
-
-    private static Process StartScheduler(StringBuilder output, params string[] args)
-    {
-        var process = new Process { StartInfo = new ProcessStartInfo(Launcher, args) { RedirectStandardOutput = true, RedirectStandardError = true } };
-        process.StartInfo.Environment["DOTNET_EnableDiagnostics"] = "0";
-        process.OutputDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.Append(e.Data).Append('\n'); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }
