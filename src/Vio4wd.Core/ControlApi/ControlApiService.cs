@@ -30,6 +30,7 @@ public sealed class ControlApiService(
     public const int MaxStatsDelayMs = 60_000;
 
     private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ReloadTimeout = TimeSpan.FromSeconds(30);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly DateTimeOffset _started = (time ?? TimeProvider.System).GetUtcNow();
 
@@ -142,7 +143,19 @@ public sealed class ControlApiService(
         return Task.FromResult(new LogLevelView(controls.LogLevel(), previous));
     }
 
-    public Task<ReloadView> ReloadAsync() => controls.Reload(CancellationToken.None);
+    public async Task<ReloadView> ReloadAsync()
+    {
+        // The static source reloads between its other work; a source that is restarting answers late or not at all.
+        using var timeout = new CancellationTokenSource(ReloadTimeout, _time);
+        try
+        {
+            return await controls.Reload(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new ControlRequestException($"the configuration source did not reload within {ReloadTimeout.TotalSeconds:0} s (see vio4wdctl daemon)");
+        }
+    }
 
     public Task<TopView> TopAsync(int delayMs)
     {
