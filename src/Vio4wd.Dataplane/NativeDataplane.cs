@@ -104,20 +104,13 @@ public sealed class NativeDataplane : IDataplane
     public async Task<IReadOnlyList<RelayState>> ListRelaysAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await _eal.InvokeAsync<IReadOnlyList<RelayState>>(() =>
-        {
-            var relays = new List<RelayState>();
-            for (int id = 0; id < MaxRelays; id++)
-            {
-                RelayState state = ReadRelay(id);
-                if (!state.IsEmpty)
-                {
-                    relays.Add(state);
-                }
-            }
+        return await _eal.InvokeAsync(ReadRelays).ConfigureAwait(false);
+    }
 
-            return relays;
-        }).ConfigureAwait(false);
+    public async Task<DataplaneSnapshot> SnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await _eal.InvokeAsync(() => new DataplaneSnapshot(ReadRelays(), ReadWorkers())).ConfigureAwait(false);
     }
 
     // DPDK's levels are syslog's plus one (RTE_LOG_EMERG is 1), as the EAL's --log-level at start.
@@ -126,17 +119,34 @@ public sealed class NativeDataplane : IDataplane
     public async Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return await _eal.InvokeAsync<IReadOnlyList<WorkerLoad>>(() =>
-        {
-            var loads = new WorkerLoad[WorkerCpus.Count];
-            for (int i = 0; i < loads.Length; i++)
-            {
-                NativeResult.Check(NativeMethods.WorkerGet((uint)i, out NativeWorkerInfo w), "reading worker load");
-                loads[i] = new WorkerLoad((int)w.Lcore, w.Numa, (int)w.Directions, w.BusyCycles, w.IdleCycles, w.Polls, w.Packets, w.Hz);
-            }
+        return await _eal.InvokeAsync(ReadWorkers).ConfigureAwait(false);
+    }
 
-            return loads;
-        }).ConfigureAwait(false);
+    private IReadOnlyList<RelayState> ReadRelays()
+    {
+        var relays = new List<RelayState>();
+        for (int id = 0; id < MaxRelays; id++)
+        {
+            RelayState state = ReadRelay(id);
+            if (!state.IsEmpty)
+            {
+                relays.Add(state);
+            }
+        }
+
+        return relays;
+    }
+
+    private IReadOnlyList<WorkerLoad> ReadWorkers()
+    {
+        var loads = new WorkerLoad[WorkerCpus.Count];
+        for (int i = 0; i < loads.Length; i++)
+        {
+            NativeResult.Check(NativeMethods.WorkerGet((uint)i, out NativeWorkerInfo w), "reading worker load");
+            loads[i] = new WorkerLoad((int)w.Lcore, w.Numa, (int)w.Directions, w.BusyCycles, w.IdleCycles, w.Polls, w.Packets, w.Hz);
+        }
+
+        return loads;
     }
 
     public async ValueTask DisposeAsync()

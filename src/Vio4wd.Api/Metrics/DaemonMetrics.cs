@@ -18,8 +18,8 @@ public sealed record MetricsInputs(
 
 /// <summary>
 /// The daemon's Prometheus metrics. Relay, device and worker series are refreshed from one read of
-/// the dataplane per scrape (all relays in one call on its control thread, the workers in
-/// another), so scrapes cost the workers nothing; series of relays that are gone are removed.
+/// the dataplane per scrape (all relays and workers in one call on its control thread), so scrapes
+/// cost the workers nothing; series of relays that are gone are removed.
 /// Labels are bounded: relay ids and CPU numbers, never device strings (those are in
 /// <c>vio4wd_relay_info</c>, one series per relay).
 /// </summary>
@@ -136,11 +136,11 @@ public sealed class DaemonMetrics : IDisposable
         await _scrape.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            IDataplane? dataplane = _in.Dataplane();
-            IReadOnlyList<RelayState> live = dataplane is null ? [] : await dataplane.ListRelaysAsync(cancellationToken).ConfigureAwait(false);
-            IReadOnlyList<WorkerLoad> workers = dataplane is null ? [] : await dataplane.GetWorkerLoadsAsync(cancellationToken).ConfigureAwait(false);
-            Relays(live);
-            Workers(workers);
+            DataplaneSnapshot snapshot = _in.Dataplane() is { } dataplane
+                ? await dataplane.SnapshotAsync(cancellationToken).ConfigureAwait(false)
+                : new DataplaneSnapshot([], []);
+            Relays(snapshot.Relays);
+            Workers(snapshot.Workers);
             Daemon();
         }
         finally

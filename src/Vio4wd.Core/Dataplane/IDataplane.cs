@@ -2,6 +2,9 @@ using System.Threading.Channels;
 
 namespace Vio4wd.Core.Dataplane;
 
+/// <summary>The counters of every relay and every worker at one moment: what a scrape or a load sample reads.</summary>
+public sealed record DataplaneSnapshot(IReadOnlyList<RelayState> Relays, IReadOnlyList<WorkerLoad> Workers);
+
 /// <summary>
 /// The relay engine, seen from the control plane. Every operation is idempotent-friendly: it
 /// fails with a <see cref="DataplaneException"/> that names the problem and changes nothing.
@@ -34,6 +37,10 @@ public interface IDataplane : IAsyncDisposable
     Task<IReadOnlyList<RelayState>> ListRelaysAsync(CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<WorkerLoad>> GetWorkerLoadsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Every relay and every worker, read together (one trip to the dataplane's control thread where it can).</summary>
+    async Task<DataplaneSnapshot> SnapshotAsync(CancellationToken cancellationToken = default) =>
+        new(await ListRelaysAsync(cancellationToken).ConfigureAwait(false), await GetWorkerLoadsAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>Sets the dataplane's (DPDK's) log level to a syslog priority, 0-7, as the daemon's own.</summary>
     void SetLogLevel(int level);

@@ -4,8 +4,8 @@ using Vio4wd.Core.Dataplane;
 namespace Vio4wd.Core.Stats;
 
 /// <summary>
-/// Worker and relay load over a window this caller alone measures: two readings of the
-/// dataplane's counters (relays and workers, one call each) <c>delay</c> apart. Busy ratios come
+/// Worker and relay load over a window this caller alone measures: two snapshots of the
+/// dataplane's counters (relays and workers together) <c>delay</c> apart. Busy ratios come
 /// from the workers' own busy and idle cycle counters, not from a model of the traffic.
 /// </summary>
 public static class LoadSampler
@@ -15,17 +15,15 @@ public static class LoadSampler
         ArgumentNullException.ThrowIfNull(dataplane);
         time ??= TimeProvider.System;
         long start = time.GetTimestamp();
-        IReadOnlyList<RelayState> relaysBefore = await dataplane.ListRelaysAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<WorkerLoad> workersBefore = await dataplane.GetWorkerLoadsAsync(cancellationToken).ConfigureAwait(false);
+        DataplaneSnapshot before = await dataplane.SnapshotAsync(cancellationToken).ConfigureAwait(false);
         if (delay > TimeSpan.Zero)
         {
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
         }
 
-        IReadOnlyList<RelayState> relaysAfter = await dataplane.ListRelaysAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<WorkerLoad> workersAfter = await dataplane.GetWorkerLoadsAsync(cancellationToken).ConfigureAwait(false);
+        DataplaneSnapshot after = await dataplane.SnapshotAsync(cancellationToken).ConfigureAwait(false);
         double seconds = time.GetElapsedTime(start).TotalSeconds;
-        return Between(relaysBefore, workersBefore, relaysAfter, workersAfter, seconds, time.GetUtcNow());
+        return Between(before.Relays, before.Workers, after.Relays, after.Workers, seconds, time.GetUtcNow());
     }
 
     public static TopView Between(
