@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Vio4wd.Contracts;
 using Vio4wd.Contracts.ControlApi;
+using Vio4wd.Contracts.Protocol;
 using Vio4wd.Ctl.Output;
 
 namespace Vio4wd.Ctl;
@@ -67,14 +69,46 @@ internal static class OperatorCommands
     public static Command Config()
     {
         Option<string> output = Vio4wdCtl.OutputOption("text", "json");
-        var command = new Command("config", "The running configuration with the origin of each value, and the live CPU map") { output };
-        command.SetAction((result, ct) => Vio4wdCtl.RunAsync(result, async api =>
+        var zmq = new Option<string?>("--zmq-ep", "--config-ep")
+        {
+            Description = $"Ask the ZMQ config service instead (as the original virtioforwarder_config.py; default endpoint {DefaultEndpoints.ZmqConfig})",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("config", "The running configuration with the origin of each value, and the live CPU map") { output, zmq };
+        command.SetAction(async (result, ct) =>
+        {
+            if (result.GetResult(zmq) is not null)
+            {
+                return await ZmqConfigAsync(result.GetValue(zmq) ?? DefaultEndpoints.ZmqConfig, ct).ConfigureAwait(false);
+            }
+
+            return await ControlConfigAsync(result, output, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    // As virtioforwarder_config.py: the ConfigResponse in protobuf text format.
+    private static async Task<int> ZmqConfigAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ConfigResponse response = await ZmqAsk.RequestAsync(endpoint, new ConfigRequest(), ConfigResponse.Parser, "config", cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteAsync(TextFormat.Format(response)).ConfigureAwait(false);
+            return response.Status == ConfigResponse.Types.Status.Ok ? 0 : 1;
+        }
+        catch (CtlException e)
+        {
+            await Console.Error.WriteLineAsync($"vio4wdctl: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static Task<int> ControlConfigAsync(ParseResult result, Option<string> output, CancellationToken cancellationToken) =>
+        Vio4wdCtl.RunAsync(result, async api =>
         {
             ConfigView config = await api.ConfigAsync().ConfigureAwait(false);
             return result.GetValue(output) == "json" ? JsonSerializer.Serialize(config, Vio4wdCtl.Json) : OperatorText.Config(config);
-        }, ct));
-        return command;
-    }
+        }, cancellationToken);
 
     public static Command LogLevel()
     {

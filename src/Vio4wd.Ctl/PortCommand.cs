@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Google.Protobuf;
 using Vio4wd.Contracts;
-using Vio4wd.Zmq;
 using Vio4wd.Contracts.Protocol;
 using Op = Vio4wd.Contracts.Protocol.PortControlRequest.Types.Op;
 
@@ -15,8 +13,6 @@ namespace Vio4wd.Ctl;
 /// </summary>
 internal static class PortCommand
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
-
     public static Command Create()
     {
         var op = new Argument<string>("OP") { Description = "add, remove, add_sock, remove_sock or query_pci (add-sock, ... too)" };
@@ -63,30 +59,14 @@ internal static class PortCommand
                 request.VhostPath = path;
             }
 
-            string ep = result.GetValue(endpoint)!;
-            byte[]? reply;
-            try
-            {
-                reply = await Task.Run(() => ZmqClient.Request(ep, request.ToByteArray(), Timeout), ct).ConfigureAwait(false);
-            }
-            catch (ZmqException e)
-            {
-                return await FailAsync(e.Message).ConfigureAwait(false);
-            }
-
-            if (reply is null)
-            {
-                return await FailAsync($"no answer from {ep} within {Timeout.TotalSeconds:0} s (is virtio-forwarder running with port control there?)").ConfigureAwait(false);
-            }
-
             PortControlResponse response;
             try
             {
-                response = PortControlResponse.Parser.ParseFrom(reply);
+                response = await ZmqAsk.RequestAsync(result.GetValue(endpoint)!, request, PortControlResponse.Parser, "port control", ct).ConfigureAwait(false);
             }
-            catch (InvalidProtocolBufferException e)
+            catch (CtlException e)
             {
-                return await FailAsync($"the answer from {ep} is not a PortControlResponse: {e.Message}").ConfigureAwait(false);
+                return await FailAsync(e.Message).ConfigureAwait(false);
             }
 
             if (response.Status != PortControlResponse.Types.Status.Ok)

@@ -30,6 +30,7 @@ public class VioctlOperatorTests
             VIRTIOFWD_DYNAMIC_SOCKETS=y
             VIRTIOFWD_STATIC_VFS=({staticVfs})
             VIRTIOFWD_CONTROL_SOCK={DaemonProcess.ControlSocket}
+            VIRTIOFWD_ZMQ_CONFIG_EP=ipc://{dir.File("config.ep")}
             VIRTIOFWD_EAL_ARGS="--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning"
             """);
         WriteConfig("net_null0=0");
@@ -62,6 +63,10 @@ public class VioctlOperatorTests
         Assert.That(configCode, Is.Zero, configErr);
         Assert.That(settings, Does.Match(@"VIRTIOFWD_STATIC_VFS=\(net_null0=0\)\s+# " + System.Text.RegularExpressions.Regex.Escape(config)));
         Assert.That(settings, Does.Match(@"VIRTIOFWD_TSO=\s+# default").And.Match(@"# 1\s+0\s+0:vf_to_vm 0:vm_to_vf"));
+        // The ZMQ config service, as the original's virtioforwarder_config.py printed it.
+        (int zmqCode, string zmqConfig, string zmqErr) = await Vioctl.RunAsync("config", "--zmq-ep", $"ipc://{dir.File("config.ep")}");
+        Assert.That(zmqCode, Is.Zero, zmqErr);
+        Assert.That(zmqConfig, Does.StartWith("status: OK\n"));
 
         // log-level: below NOTICE the reload's notice is not written; back at INFO it is.
         Assert.That((await Vioctl.RunAsync("log-level")).Stdout, Is.EqualTo("log level 6 (info)\n"));
