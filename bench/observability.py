@@ -48,7 +48,7 @@ def control_cpu_seconds(pid):
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{task}/comm") as f:
-                if f.read().startswith("lcore-worker"):
+                if f.read().startswith(("rte-worker", "lcore-worker")):
                     continue
             with open(f"/proc/{pid}/task/{task}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()

@@ -135,14 +135,14 @@ def run_testpmd(work, size):
         fwd.stop()
 
 
-def run_vio4wd(work, size):
+def run_vio4wd(work, size, extra=()):
     prefix = f"vio4wd-bench-relay-{os.getpid()}"
     sockets = os.path.join(work, "sockets")
     os.makedirs(sockets, exist_ok=True)
     daemon = subprocess.Popen(
         [DAEMON, "-C", "1", "-M", "0", "--nodaemon", "-V", sockets, "-S", "relay%u.sock",
          "-P", f"net_memif0,role=server,socket={work}/memif.sock=0",
-         "--eal-args", " ".join(EAL_COMMON + [f"--file-prefix={prefix}"])],
+         "--eal-args", " ".join(EAL_COMMON + [f"--file-prefix={prefix}"]), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peer = None
     try:

@@ -23,7 +23,7 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 5
+#define VIO4WD_ABI_VERSION 6
 
 VIO4WD_API int vio4wd_abi_version(void);
 
@@ -77,6 +77,10 @@ struct vio4wd_options {
 	int32_t socket_uid;       /* server sockets are chowned to this; -1 keeps */
 	int32_t socket_gid;       /* -1 keeps */
 	uint32_t mbufs_per_relay; /* 0 = 4095 */
+	/* A worker whose relays are up but idle sleeps between polls, the
+	 * sleep doubling from 1 us up to this bound, and polls flat out again
+	 * from the first packet; 0 = always poll, as the original. */
+	uint32_t idle_sleep_max_us;
 };
 
 /* Start one worker per EAL worker lcore. Needs a running EAL. */

@@ -10,7 +10,8 @@
  * only when the destination side is absent.
  */
 
-#include <unistd.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -20,6 +21,9 @@
 #include "dataplane.h"
 
 #define IDLE_SLEEP_US 1000
+/* Empty polls of ready relays before the first back-off sleep: a few
+ * microseconds of spinning, so bursty traffic does not pay for sleeps. */
+#define IDLE_SPIN_POLLS 512
 
 static inline void
 count_drops(struct dir_counters *c, struct rte_mbuf **pkts, uint16_t n)
@@ -296,12 +300,29 @@ relay_vf_to_vm(struct relay *r, bool *ready)
 	return before + n;
 }
 
+/* Sleep off-line for RCU, so grace periods do not wait for the sleep. */
+static void
+worker_sleep(struct worker *w, unsigned int us, uint64_t since)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+
+	rte_rcu_qsbr_thread_offline(dp.qsbr, w->lcore);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(dp.qsbr, w->lcore);
+	w->idle_cycles += rte_rdtsc() - since;
+}
+
 int
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	unsigned int lcore = w->lcore;
+	unsigned int empty_polls = 0;
+	uint32_t backoff_us = 0;
 
+	/* Sleeps of a few microseconds mean what they say only with a fine
+	 * timer slack (50 us by default). */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	while (!dp.stopping) {
 		uint64_t t0 = rte_rdtsc(), t1;
 		struct task_list *tl = __atomic_load_n(&w->tasks, __ATOMIC_ACQUIRE);
@@ -327,12 +348,16 @@ worker_main(void *arg)
 		if (!ready) {
 			/* Nothing can flow here: do not burn the core. A source
 			 * whose peer is absent is drained (and its frames counted
-			 * as dropped) once per sleep. Offline, so grace periods
-			 * do not wait for the sleep. */
-			rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);
-			usleep(IDLE_SLEEP_US);
-			rte_rcu_qsbr_thread_online(dp.qsbr, lcore);
-			w->idle_cycles += rte_rdtsc() - t1;
+			 * as dropped) once per sleep. */
+			worker_sleep(w, IDLE_SLEEP_US, t1);
+		} else if (moved > 0) {
+			empty_polls = 0;
+			backoff_us = 0;
+		} else if (dp.opts.idle_sleep_max_us > 0 && ++empty_polls >= IDLE_SPIN_POLLS) {
+			/* Idle relays: sleep, twice as long each time nothing
+			 * came, up to the bound; the first packet ends it. */
+			backoff_us = backoff_us == 0 ? 1 : RTE_MIN(backoff_us * 2, dp.opts.idle_sleep_max_us);
+			worker_sleep(w, backoff_us, t1);
 		}
 	}
 	rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);

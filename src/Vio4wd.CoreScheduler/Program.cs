@@ -76,6 +76,11 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
     private IReadOnlyDictionary<int, int>? _workerNodes;
     private bool _saidNoWorkerLoads;
 
+    // Measured mode: NUMA groups whose last round already found a plan worth applying. A move
+    // needs two rounds in a row that call for it, so one noisy window (a worker descheduled by
+    // another process) does not move relays back and forth.
+    private readonly HashSet<int> _confirming = [];
+
     public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
         try
@@ -110,9 +115,18 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
             double current = LoadBalancer.Spread(group, LoadBalancer.Current(group), nodeWorkers);
             if (!LoadBalancer.WorthApplying(current, planned, sensitivity))
             {
+                _confirming.Remove(node);
                 LogBalanced(logger);
                 continue;
             }
+
+            if (model == LoadModel.Measured && _confirming.Add(node))
+            {
+                LogConfirming(logger, node);
+                continue;
+            }
+
+            _confirming.Remove(node);
 
             LogMigrating(logger, node);
             var update = new CoreSchedRequest { Op = CoreSchedRequest.Types.Op.Update };
@@ -171,10 +185,12 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
     // VM is away costs its worker all the same).
     private async Task<IReadOnlyList<RelayLoad>> MeasureAsync(TimeSpan interval, CancellationToken cancellationToken)
     {
-        var request = new StatsRequest { IncludeInactive = model == LoadModel.Measured, Delay = 200 };
+        // Busy cycles over 200 ms swing with the host's scheduling; measured loads take up to a second.
+        uint window = model == LoadModel.Measured ? (uint)Math.Clamp(interval.TotalMilliseconds, 200, 1000) : 200;
+        var request = new StatsRequest { IncludeInactive = model == LoadModel.Measured, Delay = window };
         while (true)
         {
-            StatsResponse? response = await AskAsync(statsEndpoint, "stats", request, StatsResponse.Parser, Timeout + TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            StatsResponse? response = await AskAsync(statsEndpoint, "stats", request, StatsResponse.Parser, Timeout + TimeSpan.FromMilliseconds(window), cancellationToken).ConfigureAwait(false);
             if (response?.Status == StatsResponse.Types.Status.Ok)
             {
                 return LoadsOf(response);
@@ -248,6 +264,9 @@ internal sealed partial class Scheduler(string statsEndpoint, string schedEndpoi
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The daemon reports no worker loads (an older daemon?); balancing on the original's traffic model")]
     private static partial void LogNoWorkerLoads(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workers on NUMA {Node} look unbalanced; moving if the next round agrees")]
+    private static partial void LogConfirming(ILogger logger, int node);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker cores still sufficiently balanced.")]
     private static partial void LogBalanced(ILogger logger);

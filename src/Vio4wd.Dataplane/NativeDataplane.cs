@@ -46,6 +46,7 @@ public sealed class NativeDataplane : IDataplane
             SocketUid = options.SocketUid ?? -1,
             SocketGid = options.SocketGid ?? -1,
             MbufsPerRelay = (uint)(options.MbufsPerRelay ?? 0),
+            IdleSleepMaxUs = (uint)options.IdleSleepMaxUs,
         };
         IReadOnlyList<int> workers = await eal.InvokeAsync(() =>
         {

@@ -40,6 +40,60 @@ public class RelayTrafficTests
     }
 
     [Test]
+    public async Task With_idle_back_off_a_quiet_relay_costs_its_worker_little_and_frames_still_cross_byte_exact()
+    {
+        await DataplaneFixture.RestartAsync(new DataplaneOptions(MbufsPerRelay: 2047, IdleSleepMaxUs: 1000));
+        try
+        {
+            // Ready but idle: a connected VM, a VF that receives nothing. Always polling, its
+            // worker would spend a whole CPU on it.
+            const int Quiet = 5;
+            using var dir = new TempDirectory();
+            string socket = dir.File("quiet.sock");
+            await Dataplane.RegisterSocketAsync(Quiet, socket, VhostMode.Server);
+            try
+            {
+                await using var vm = Testpmd.Start([$"net_virtio_user0,path={socket}"], ["--forward-mode=rxonly", "--nb-cores=1", "--auto-start"]);
+                await WaitForVmAsync(Quiet, vm);
+                await Dataplane.AttachDeviceAsync(Quiet, DeviceAttachment.Of("net_null_quiet,no-rx=1"));
+                await Eventually.HoldsAsync(() => Dataplane.GetRelayAsync(Quiet), s => s.Active && s.Device.Started, Patience, "the quiet relay up");
+                double cpu = await WorkerCpuAsync(TimeSpan.FromSeconds(3));
+                TestContext.Out.WriteLine($"both workers together used {cpu:P1} of a CPU with a quiet relay");
+                Assert.That(cpu, Is.LessThan(0.2), "an idle worker backs off instead of spinning");
+            }
+            finally
+            {
+                await CleanUpAsync(Quiet);
+            }
+
+            // The first frame ends the back-off: frames cross both ways, byte-exact, as ever.
+            await CrossBothWaysAsync(relay: 6, frameSize: Pcap.MixedSize, jumbo: false);
+        }
+        finally
+        {
+            await DataplaneFixture.RestartAsync(new DataplaneOptions(MbufsPerRelay: 2047));
+        }
+    }
+
+    // CPU time of this process's DPDK worker threads over a window, in CPUs.
+    private static async Task<double> WorkerCpuAsync(TimeSpan window)
+    {
+        static long Ticks() => Directory.EnumerateDirectories("/proc/self/task")
+            .Where(t => File.ReadAllText(Path.Combine(t, "comm")).StartsWith("rte-worker", StringComparison.Ordinal))
+            .Sum(t =>
+            {
+                string[] fields = File.ReadAllText(Path.Combine(t, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            });
+
+        long before = Ticks();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(window);
+        // Linux counts these in clock ticks of 1/100 s (USER_HZ).
+        return (Ticks() - before) / 100.0 / clock.Elapsed.TotalSeconds;
+    }
+
+    [Test]
     public async Task Moving_both_directions_between_workers_under_traffic_loses_nothing()
     {
         int moves = 0;

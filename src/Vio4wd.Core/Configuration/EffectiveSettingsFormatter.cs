@@ -78,6 +78,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.SameNuma => Flag(o.SameNuma),
         SettingKey.EalArgs => Quote(string.Join(' ', o.ExtraEalArguments.Select(Quote))),
         SettingKey.ControlSock => Quote(o.ControlSocket),
+        SettingKey.IdleSleepMaxUs => Number(o.IdleSleepMaxUs),
         SettingKey.MetricsAddress => Quote(o.MetricsAddress?.ToString() ?? string.Empty),
         SettingKey.ControlOwner => Quote(o.ControlOwner.Name ?? string.Empty),
         SettingKey.ControlGroup => Quote(o.ControlGroup.Name ?? string.Empty),

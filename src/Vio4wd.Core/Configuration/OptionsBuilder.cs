@@ -80,6 +80,7 @@ public sealed class OptionsBuilder
             MetricsAddress = _raw.TryGetValue(SettingKey.MetricsAddress, out RawSetting? metrics) && metrics.Value.Length == 0
                 ? null
                 : Parse(SettingKey.MetricsAddress, v => ListenAddress.Parse(v, out string p).OrProblem(p)),
+            IdleSleepMaxUs = Parse(SettingKey.IdleSleepMaxUs, v => ValueParsers.BoundedInt(v, 0, 100_000, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultIdleSleepMaxUs,
             BindVfioPci = BindVfioPci(),
             CoreScheduler = CoreScheduler(),
         };

@@ -168,6 +168,9 @@ public sealed record VirtioForwarderOptions
     /// <summary>Group of the control socket (its members may use vio4wdctl); the daemon's own by default.</summary>
     public SocketAccount ControlGroup { get; init; } = SocketAccount.InheritFromProcess;
 
+    /// <summary>Longest back-off sleep of an idle worker in microseconds; 0 = always poll (vio4wd addition).</summary>
+    public int IdleSleepMaxUs { get; init; } = DefaultIdleSleepMaxUs;
+
     /// <summary>Where /metrics, /healthz and /readyz are served; null: nowhere (vio4wd addition).</summary>
     public ListenAddress? MetricsAddress { get; init; }
 
@@ -175,6 +178,9 @@ public sealed record VirtioForwarderOptions
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 
     public CoreSchedulerOptions CoreScheduler { get; init; } = new();
+
+    /// <summary>The built-in idle back-off bound (0: always poll, as the original).</summary>
+    public const int DefaultIdleSleepMaxUs = 0;
 
     /// <summary>The vhost-user socket path of a relay in default-socket mode.</summary>
     public string SocketPathOf(int relayId) =>

@@ -7,10 +7,12 @@ namespace Vio4wd.Core.Dataplane;
 /// <param name="SocketUid">Server-mode sockets are chowned to this user; null keeps ours.</param>
 /// <param name="SocketGid">Server-mode sockets are chowned to this group; null keeps ours.</param>
 /// <param name="MbufsPerRelay">Size of each relay's mbuf pool; null is the original's 4095.</param>
+/// <param name="IdleSleepMaxUs">Longest back-off sleep of a worker whose relays are idle, in microseconds; 0 always polls.</param>
 public sealed record DataplaneOptions(
     bool Jumbo = false,
     bool MergeableBuffers = false,
     bool Tso = false,
     int? SocketUid = null,
     int? SocketGid = null,
-    int? MbufsPerRelay = null);
+    int? MbufsPerRelay = null,
+    int IdleSleepMaxUs = 0);

@@ -158,7 +158,7 @@ internal static class DaemonHost
         ILogger LoggerOf(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
 
         services.AddSingleton(options);
-        services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid));
+        services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid, IdleSleepMaxUs: options.IdleSleepMaxUs));
         services.AddSingleton(sp => new DaemonRuntime(options, DpdkBuild.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
         services.AddSingleton(TestHooks.Faults.FromEnvironment());
         services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);

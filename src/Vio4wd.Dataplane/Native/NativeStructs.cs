@@ -13,6 +13,7 @@ internal struct NativeOptions
     public int SocketUid;
     public int SocketGid;
     public uint MbufsPerRelay;
+    public uint IdleSleepMaxUs;
 }
 
 [StructLayout(LayoutKind.Sequential)]
