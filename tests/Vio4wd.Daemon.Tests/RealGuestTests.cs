@@ -76,4 +76,94 @@ public class RealGuestTests
         daemon.Signal("TERM");
         Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
     }
+
+    // The host's end of the transfers, in the VF's namespace: takes exactly a megabyte on 5001 and
+    // prints its MD5, then serves a megabyte of its own on 5002 and prints that one's.
+    private const string HostEnd = """
+        import hashlib, os, socket, sys
+        size = 1 << 20
+        up = socket.create_server((sys.argv[1], 5001)); down = socket.create_server((sys.argv[1], 5002))
+        print("LISTENING", flush=True)
+        c, _ = up.accept(); data = b""
+        while len(data) < size:
+            chunk = c.recv(65536)
+            if not chunk: break
+            data += chunk
+        c.close()
+        print("UP", hashlib.md5(data).hexdigest(), len(data), flush=True)
+        payload = os.urandom(size)
+        c, _ = down.accept(); c.sendall(payload); c.close()
+        print("DOWN", hashlib.md5(payload).hexdigest(), flush=True)
+        """;
+
+    // Without VIRTIOFWD_TSO: the guest takes checksum and segmentation offloads on receive only.
+    // (With it, the guest's TSO frames stall on a tap VF: issue 15 has the finding.)
+    [Test]
+    public async Task A_real_guest_pings_and_moves_a_megabyte_each_way_through_a_tap_vf_intact()
+    {
+        using var dir = new TempDirectory();
+        string tag = (Environment.ProcessId % 10000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string ns = $"vrg{tag}", tap = $"vrg{tag}v";
+        var args = new List<string> { "-C", "1", "--nodaemon", "-V", dir.Path, "--dynamic-sockets", "-P", $"net_tap0,iface={tap}=0",
+            "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={Prefix("transfer")} --log-level=lib.vhost.config:warning" };
+        using DaemonProcess daemon = DaemonProcess.Start([.. args]);
+        Process? host = null;
+        try
+        {
+            await daemon.WaitForOutputAsync("Forwarding", Patience);
+            foreach (string[] step in new[]
+            {
+                new[] { "netns", "add", ns }, ["link", "set", tap, "netns", ns], ["-n", ns, "addr", "add", "10.57.0.1/24", "dev", tap], ["-n", ns, "link", "set", tap, "up"],
+            })
+            {
+                (int ipCode, string ipOut, string ipErr) = await Command.RunAsync(Patience, "ip", step);
+                Assert.That(ipCode, Is.Zero, ipOut + ipErr);
+            }
+
+            var lines = new List<string>();
+            host = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", ns, "/usr/bin/python3", "-c", HostEnd, "10.57.0.1"]) { RedirectStandardOutput = true })!;
+            host.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (lines) { lines.Add(e.Data); } } };
+            host.BeginOutputReadLine();
+            string Host() { lock (lines) { return string.Join('\n', lines); } }
+            await Eventually.UntilAsync(() => Task.FromResult(Host().Contains("LISTENING", StringComparison.Ordinal)), "the host end", Patience);
+
+            (int code, string console) = await RunAsync(TimeSpan.FromSeconds(300), Tool, "run", "--sock", dir.File("virtio-forwarder0.sock"),
+                "--ip", "10.57.0.2/24", "--timeout", "240",
+                "--cmd", "ping -c 3 -W 5 10.57.0.1",
+                "--cmd", "ethtool -k eth0 | grep -E '^(tx-checksumming|tcp-segmentation-offload):'",
+                "--cmd", "dd if=/dev/urandom of=/tmp/up bs=1024 count=1024 2>/dev/null && md5sum /tmp/up",
+                "--cmd", "nc 10.57.0.1 5001 < /tmp/up",
+                "--cmd", "nc 10.57.0.1 5002 > /tmp/down; md5sum /tmp/down; wc -c < /tmp/down");
+            await Eventually.UntilAsync(() => Task.FromResult(Host().Contains("DOWN", StringComparison.Ordinal) || host.HasExited), "the host end to finish", Patience);
+            string hostOut = Host();
+            string up = System.Text.RegularExpressions.Regex.Match(console, @"([0-9a-f]{32})\s+/tmp/up").Groups[1].Value;
+            string down = System.Text.RegularExpressions.Regex.Match(console, @"([0-9a-f]{32})\s+/tmp/down").Groups[1].Value;
+            System.Text.Json.JsonElement relay = await Vioctl.RelayAsync(0);
+            ulong toVm = relay.GetProperty("stats").GetProperty("vfToVm").GetProperty("txBytes").GetUInt64();
+            ulong toVf = relay.GetProperty("stats").GetProperty("vmToVf").GetProperty("txBytes").GetUInt64();
+            TestContext.Out.WriteLine($"{console.Split('\n').FirstOrDefault(l => l.StartsWith("QG-FEATURES", StringComparison.Ordinal))}; relay moved {toVf} B to the VF, {toVm} B to the VM");
+            Assert.Multiple(() =>
+            {
+                Assert.That(code, Is.Zero, console);
+                Assert.That(console, Does.Contain("3 received"), "ping");
+                Assert.That(up, Is.Not.Empty, console);
+                Assert.That(hostOut, Does.Contain($"UP {up} {1 << 20}"), "the guest's megabyte reached the host intact");
+                Assert.That(down, Is.Not.Empty, console);
+                Assert.That(hostOut, Does.Contain($"DOWN {down}"), "the host's megabyte reached the guest intact");
+                Assert.That(toVf, Is.GreaterThan((ulong)(1 << 20)), "counted by the relay, VM to VF");
+                Assert.That(toVm, Is.GreaterThan((ulong)(1 << 20)), "counted by the relay, VF to VM");
+                Assert.That(Features(console), Does.Contain("GUEST_TSO4").And.Contain("GUEST_CSUM").And.None.EqualTo("HOST_TSO4"), "receive offloads only");
+            });
+        }
+        finally
+        {
+            if (host is { HasExited: false })
+            {
+                host.Kill(entireProcessTree: true);
+            }
+
+            host?.Dispose();
+            await Command.RunAsync(Patience, "ip", "netns", "del", ns);
+        }
+    }
 }
