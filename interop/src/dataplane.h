@@ -46,6 +46,7 @@ struct staging {
 	uint32_t hash[BURST_LEN];
 	uint16_t count;
 	bool held;               /* the destination refused part of it */
+	uint64_t stalled_since;  /* TSC when the VF last took nothing of it; 0 = it did */
 };
 
 struct dir_counters {

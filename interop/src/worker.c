@@ -7,7 +7,8 @@
  * Nothing is dropped because a queue is full: a burst that does not fit is
  * held in the direction's staging buffer and retried before anything new is
  * taken from the source (back-pressure). Packets are dropped, and counted,
- * only when the destination side is absent.
+ * when the destination side is absent, and as invalid when the VF refuses
+ * one for good (its driver's tx_prepare, or no progress at all for 100 ms).
  */
 
 #include <sys/prctl.h>
@@ -43,6 +44,7 @@ drop_all(struct staging *st, struct dir_counters *c)
 	count_drops(c, st->pkts, st->count);
 	st->count = 0;
 	st->held = false;
+	st->stalled_since = 0;
 }
 
 static inline uint64_t
@@ -78,6 +80,34 @@ stage_consume(struct staging *st, uint16_t sent)
 	st->count -= sent;
 }
 
+/*
+ * A VF that takes nothing of a held burst for this long refuses its first
+ * packet for good (a driver that cannot send it and does not say so in
+ * tx_prepare, such as the tap PMD with a guest's TSO frame): that packet is
+ * dropped and counted as invalid so the direction goes on. A full TX ring
+ * drains in microseconds; back-pressure is untouched.
+ */
+#define VF_STALL_MS 100
+
+static inline void
+vf_drop_stalled(struct staging *st, struct dir_counters *c)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (st->stalled_since == 0) {
+		st->stalled_since = now;
+		return;
+	}
+	if (now - st->stalled_since < rte_get_tsc_hz() / 1000 * VF_STALL_MS)
+		return;
+	c->drop_invalid_packets++;
+	c->drop_invalid_bytes += rte_pktmbuf_pkt_len(st->pkts[0]);
+	rte_pktmbuf_free(st->pkts[0]);
+	stage_consume(st, 1);
+	st->stalled_since = 0;
+	st->held = st->count > 0;
+}
+
 static inline void
 vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 {
@@ -88,6 +118,10 @@ vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 	c->tx_bytes += sum_bytes(st->pkts, sent);
 	note_held(st, c, sent < st->count);
 	stage_consume(st, sent);
+	if (sent > 0 || st->count == 0)
+		st->stalled_since = 0;
+	else
+		vf_drop_stalled(st, c);
 }
 
 /*

@@ -166,4 +166,59 @@ public class RealGuestTests
             await Command.RunAsync(Patience, "ip", "netns", "del", ns);
         }
     }
+
+    // The tap PMD cannot send a guest's TSO frames (it refuses them without saying so in
+    // tx_prepare) and would have held that burst for ever: the relay drops a packet the VF takes
+    // nothing of for 100 ms, counts it, and the guest's other traffic goes on.
+    [Test]
+    public async Task A_frame_the_vf_refuses_for_good_is_dropped_and_counted_and_the_relay_goes_on()
+    {
+        using var dir = new TempDirectory();
+        string tag = (Environment.ProcessId % 10000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string ns = $"vrs{tag}", tap = $"vrs{tag}v";
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "--dynamic-sockets", "-P", $"net_tap0,iface={tap}=0", "--enable-tso",
+            "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={Prefix("stall")} --log-level=lib.vhost.config:warning");
+        try
+        {
+            await daemon.WaitForOutputAsync("Forwarding", Patience);
+            foreach (string[] step in new[]
+            {
+                new[] { "netns", "add", ns }, ["link", "set", tap, "netns", ns], ["-n", ns, "addr", "add", "10.58.0.1/24", "dev", tap], ["-n", ns, "link", "set", tap, "up"],
+            })
+            {
+                (int ipCode, string ipOut, string ipErr) = await Command.RunAsync(Patience, "ip", step);
+                Assert.That(ipCode, Is.Zero, ipOut + ipErr);
+            }
+
+            // A listener that reads whatever comes, so the guest's TCP sends full-size TSO frames.
+            using Process sink = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", ns, "/usr/bin/python3", "-c",
+                "import socket\ns = socket.create_server(('10.58.0.1', 5003))\nwhile True:\n    c, _ = s.accept()\n    while c.recv(65536): pass"]))!;
+            try
+            {
+                (int code, string console) = await RunAsync(TimeSpan.FromSeconds(300), Tool, "run", "--sock", dir.File("virtio-forwarder0.sock"),
+                    "--ip", "10.58.0.2/24", "--timeout", "240",
+                    "--cmd", "ping -c 1 -W 5 10.58.0.1",
+                    "--cmd", "dd if=/dev/zero bs=1024 count=4096 2>/dev/null | timeout 15 nc 10.58.0.1 5003; echo transfer-ended",
+                    "--cmd", "ping -c 3 -W 5 10.58.0.1");
+                System.Text.Json.JsonElement relay = await Vioctl.RelayAsync(0);
+                ulong dropped = relay.GetProperty("stats").GetProperty("vmToVf").GetProperty("droppedPackets").GetUInt64();
+                Assert.Multiple(() =>
+                {
+                    Assert.That(code, Is.Zero, console);
+                    Assert.That(console, Does.Contain("transfer-ended"));
+                    Assert.That(console.Split("transfer-ended")[^1], Does.Contain("3 received"), "the relay goes on after the refused frames");
+                    Assert.That(dropped, Is.GreaterThan(0UL), "the refused frames are dropped and counted");
+                });
+            }
+            finally
+            {
+                sink.Kill(entireProcessTree: true);
+                await sink.WaitForExitAsync();
+            }
+        }
+        finally
+        {
+            await Command.RunAsync(Patience, "ip", "netns", "del", ns);
+        }
+    }
 }
