@@ -15,7 +15,6 @@ Environment: BENCH_BACKOFFS (default 50,250,1000 us), BENCH_IDLE_S (default 10),
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -64,15 +63,6 @@ def start_daemon(work, name, backoff, vf, extra=()):
     return daemon, prefix, os.path.join(sockets, "relay0.sock")
 
 
-def stop(daemon, prefix):
-    daemon.send_signal(signal.SIGTERM)
-    try:
-        daemon.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        daemon.kill()
-    shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
-
-
 def idle_cpu(backoff):
     work = tempfile.mkdtemp(prefix="vio4wd-bench-power-")
     daemon, prefix, sock = start_daemon(work, "idle", backoff, "net_null0,no-rx=1")
@@ -86,7 +76,7 @@ def idle_cpu(backoff):
         return (worker_ticks(daemon.pid) - before) / TICK / IDLE_S
     finally:
         vm.stop()
-        stop(daemon, prefix)
+        relay_bench.stop_daemon(daemon, prefix)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -123,7 +113,7 @@ def ping_rtts(backoff):
         if vm:
             vm.stop()
         if daemon:
-            stop(daemon, prefix)
+            relay_bench.stop_daemon(daemon, prefix)
         for ns in (host_ns, vm_ns):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)

@@ -157,12 +157,17 @@ def run_vio4wd(work, size, extra=()):
     finally:
         if peer:
             peer.stop()
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        stop_daemon(daemon, prefix)
+
+
+def stop_daemon(daemon, prefix):
+    """SIGTERM, as systemd stops it; its DPDK runtime folder goes with it."""
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+    shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
 
 def main():

@@ -33,6 +33,19 @@ public class RealGuestTests
         return (code, stdout + stderr);
     }
 
+    /// <summary>The VF's tap in a namespace of its own with an address: the host the guest talks to.</summary>
+    private static async Task HostSideAsync(string ns, string tap, string address)
+    {
+        foreach (string[] step in new[]
+        {
+            new[] { "netns", "add", ns }, ["link", "set", tap, "netns", ns], ["-n", ns, "addr", "add", address, "dev", tap], ["-n", ns, "link", "set", tap, "up"],
+        })
+        {
+            (int code, string stdout, string stderr) = await Command.RunAsync(Patience, "ip", step);
+            Assert.That(code, Is.Zero, stdout + stderr);
+        }
+    }
+
     /// <summary>Boots the guest on <paramref name="socket"/>; returns the tool's exit code and the console.</summary>
     private static Task<(int Code, string Output)> BootAsync(string socket, int queues) =>
         RunAsync(Patience, Tool, "run", "--sock", socket, "--queues", queues.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -111,14 +124,7 @@ public class RealGuestTests
         try
         {
             await daemon.WaitForOutputAsync("Forwarding", Patience);
-            foreach (string[] step in new[]
-            {
-                new[] { "netns", "add", ns }, ["link", "set", tap, "netns", ns], ["-n", ns, "addr", "add", "10.57.0.1/24", "dev", tap], ["-n", ns, "link", "set", tap, "up"],
-            })
-            {
-                (int ipCode, string ipOut, string ipErr) = await Command.RunAsync(Patience, "ip", step);
-                Assert.That(ipCode, Is.Zero, ipOut + ipErr);
-            }
+            await HostSideAsync(ns, tap, "10.57.0.1/24");
 
             var lines = new List<string>();
             host = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", ns, "/usr/bin/python3", "-c", HostEnd, "10.57.0.1"]) { RedirectStandardOutput = true })!;
@@ -181,14 +187,7 @@ public class RealGuestTests
         try
         {
             await daemon.WaitForOutputAsync("Forwarding", Patience);
-            foreach (string[] step in new[]
-            {
-                new[] { "netns", "add", ns }, ["link", "set", tap, "netns", ns], ["-n", ns, "addr", "add", "10.58.0.1/24", "dev", tap], ["-n", ns, "link", "set", tap, "up"],
-            })
-            {
-                (int ipCode, string ipOut, string ipErr) = await Command.RunAsync(Patience, "ip", step);
-                Assert.That(ipCode, Is.Zero, ipOut + ipErr);
-            }
+            await HostSideAsync(ns, tap, "10.58.0.1/24");
 
             // A listener that reads whatever comes, so the guest's TCP sends full-size TSO frames.
             using Process sink = Process.Start(new ProcessStartInfo("ip", ["netns", "exec", ns, "/usr/bin/python3", "-c",
