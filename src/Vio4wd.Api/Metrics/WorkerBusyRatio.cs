@@ -24,11 +24,10 @@ internal sealed class WorkerBusyRatio
         _ratios.Clear();
         foreach (WorkerLoad w in now)
         {
+            // Counters that went back (a dataplane started again) give no window: the gauge falls back to the ratio since start.
             if (_baseline.TryGetValue(w.Cpu, out WorkerLoad? before) && w.BusyCycles >= before.BusyCycles && w.IdleCycles >= before.IdleCycles)
             {
-                ulong busy = w.BusyCycles - before.BusyCycles;
-                ulong total = busy + (w.IdleCycles - before.IdleCycles);
-                _ratios[w.Cpu] = total == 0 ? 0 : (double)busy / total;
+                _ratios[w.Cpu] = w.BusyFractionSince(before);
             }
         }
 

@@ -53,14 +53,11 @@ public sealed class StatsService(IDataplane dataplane, TimeProvider? time = null
         foreach (WorkerLoad after in workersAfter)
         {
             WorkerLoad before = first.GetValueOrDefault(after.Cpu) ?? after;
-            ulong busy = after.BusyCycles >= before.BusyCycles ? after.BusyCycles - before.BusyCycles : 0;
-            ulong idle = after.IdleCycles >= before.IdleCycles ? after.IdleCycles - before.IdleCycles : 0;
-            ulong packets = after.Packets >= before.Packets ? after.Packets - before.Packets : 0;
             response.Worker.Add(new WorkerStats
             {
                 Cpu = (uint)after.Cpu,
-                BusyRatio = busy + idle == 0 ? 0 : (double)busy / (busy + idle),
-                PacketRate = seconds <= 0 ? 0 : packets / seconds,
+                BusyRatio = after.BusyFractionSince(before),
+                PacketRate = seconds <= 0 ? 0 : after.PacketsSince(before) / seconds,
                 NumaNode = (uint)Math.Max(after.NumaNode, 0),
             });
         }

@@ -20,4 +20,22 @@ public sealed record WorkerLoad(
             return total == 0 ? 0 : (double)BusyCycles / total;
         }
     }
+
+    /// <summary>Share of the time since <paramref name="before"/> spent moving packets, 0..1; 0 when no time passed or a counter went back.</summary>
+    public double BusyFractionSince(WorkerLoad before)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ulong busy = Delta(before.BusyCycles, BusyCycles);
+        ulong total = busy + Delta(before.IdleCycles, IdleCycles);
+        return total == 0 ? 0 : (double)busy / total;
+    }
+
+    /// <summary>Packets moved since <paramref name="before"/>; 0 when the counter went back.</summary>
+    public ulong PacketsSince(WorkerLoad before)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        return Delta(before.Packets, Packets);
+    }
+
+    private static ulong Delta(ulong before, ulong after) => after >= before ? after - before : 0;
 }

@@ -48,9 +48,7 @@ public static class LoadSampler
         WorkerTopView[] workers = [.. workersAfter.OrderBy(w => w.Cpu).Select(w =>
         {
             WorkerLoad before = workerFirst.GetValueOrDefault(w.Cpu) ?? w;
-            ulong busy = Delta(before.BusyCycles, w.BusyCycles);
-            ulong total = busy + Delta(before.IdleCycles, w.IdleCycles);
-            return new WorkerTopView(w.Cpu, w.NumaNode, total == 0 ? 0 : (double)busy / total, Rate(before.Packets, w.Packets, seconds),
+            return new WorkerTopView(w.Cpu, w.NumaNode, w.BusyFractionSince(before), seconds <= 0 ? 0 : w.PacketsSince(before) / seconds,
                 DirectionsOn(w.Cpu, relaysAfter));
         })];
         return new TopView(now, seconds, workers, relays);
