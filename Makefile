@@ -10,12 +10,14 @@ DOTNET ?= dotnet
 
 # Debian packages: what building needs (`make deps`), and what the tests, the demo and the fuzzers
 # need on top (`make test-deps`, run by those targets). Either installs only the missing ones.
-BUILD_PACKAGES := build-essential cmake pkg-config dpdk-dev libdpdk-dev libzmq5 help2man
+# DPDK is built from Debian's source package (interop/dpdk/build.sh), hence its build dependencies.
+BUILD_PACKAGES := build-essential cmake pkg-config libzmq5 help2man dpkg-dev meson ninja-build \
+	python3-pyelftools libnuma-dev libpcap-dev libelf-dev libbsd-dev libfdt-dev libibverbs-dev
 TEST_PACKAGES := dpdk openvswitch-switch python3-zmq python3-protobuf protobuf-compiler \
 	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev bash-completion \
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev prometheus
 
-.PHONY: deps test-deps build native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
+.PHONY: deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
 # apt_install(packages): installs those not installed yet (apt-get update first, once, if any).
 define apt_install
@@ -40,12 +42,19 @@ test-deps:
 
 build: deps native dotnet launchers
 
+# Our DPDK: built once per version and options, cached in ~/.cache/vio4wd (VIO4WD_CACHE_DIR).
+DPDK_BUILD := interop/dpdk/build.sh
+dpdk:
+	$(DPDK_BUILD)
+
 native:
-	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(eval DPDK_PREFIX := $(shell $(DPDK_BUILD)))
+	@[ -n "$(DPDK_PREFIX)" ] || { echo "native: building DPDK failed (run $(DPDK_BUILD) to see why)" >&2; exit 1; }
+	cmake -S interop -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIO4WD_DPDK_PREFIX=$(DPDK_PREFIX) >/dev/null
 	cmake --build $(NATIVE_BUILD) --parallel
 	mkdir -p $(OUT)/native
 	cp $(NATIVE_BUILD)/libvio4wd.so $(NATIVE_BUILD)/relay_selftest $(OUT)/native/
-	cmake -S interop -B $(NATIVE_BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DVIO4WD_ASAN=ON >/dev/null
+	cmake -S interop -B $(NATIVE_BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DVIO4WD_ASAN=ON -DVIO4WD_DPDK_PREFIX=$(DPDK_PREFIX) >/dev/null
 	cmake --build $(NATIVE_BUILD)-asan --parallel
 	mkdir -p $(OUT)/native-asan
 	cp $(NATIVE_BUILD)-asan/libvio4wd.so $(NATIVE_BUILD)-asan/relay_selftest $(OUT)/native-asan/
@@ -86,13 +95,13 @@ fuzz: build test-deps
 
 # libFuzzer harnesses of the C code that reads untrusted input, with ASan and UBSan.
 FUZZ_CC ?= clang-14
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	$(shell pkg-config --cflags libdpdk) -DALLOW_EXPERIMENTAL_API -Iinterop/include -Iinterop/src
 fuzz-native:
+	$(eval DPDK_PREFIX := $(shell $(DPDK_BUILD)))
+	CC=$(FUZZ_CC) cmake -S interop -B $(NATIVE_BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DVIO4WD_FUZZ=ON \
+		-DVIO4WD_DPDK_PREFIX=$(DPDK_PREFIX) >/dev/null
+	cmake --build $(NATIVE_BUILD)-fuzz --parallel --target flowhash_fuzz devargs_fuzz
 	mkdir -p $(OUT)/fuzz/native
-	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/native/flowhash_fuzz.c interop/src/flowhash.c -o $(OUT)/fuzz/native/flowhash_fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) fuzz/native/devargs_fuzz.c interop/src/devname.c interop/src/errors.c \
-		$(shell pkg-config --libs libdpdk) -Wl,--no-as-needed -lrte_bus_vdev -lrte_bus_pci -o $(OUT)/fuzz/native/devargs_fuzz
+	cp $(NATIVE_BUILD)-fuzz/flowhash_fuzz $(NATIVE_BUILD)-fuzz/devargs_fuzz $(OUT)/fuzz/native/
 
 # The main job on one machine: ovsdb-server, the daemon, a tap VF and a testpmd VM; ping across.
 demo: build test-deps

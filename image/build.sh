@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make image: an OCI image of the .deb (make deb) on a slim Debian 12, built without a container
-# daemon: mmdebstrap makes the root file system (apt installs the package and its recommended VF
-# drivers from the mirror), umoci turns it into an OCI image layout, and the layout is archived as
+# daemon: mmdebstrap makes the root file system (apt installs the package and its dependencies
+# from the mirror; the VF drivers are inside libvio4wd.so), umoci turns it into an OCI image layout, and the layout is archived as
 # out/image/vio4wd_<version>.oci.tar (the oci-archive transport of skopeo, podman and containerd).
 set -euo pipefail
 
@@ -22,7 +22,7 @@ mmdebstrap --quiet --variant=apt \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
 	--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
 	--customize-hook="copy-in $DEB /tmp" \
-	--customize-hook="chroot \"\$1\" apt-get install -y -o APT::Install-Recommends=true /tmp/$(basename "$DEB")" \
+	--customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends /tmp/$(basename "$DEB")" \
 	--customize-hook='rm -f "$1"/tmp/*.deb' \
 	--customize-hook='chroot "$1" apt-get clean' \
 	bookworm "$WORK/rootfs.tar" "$MIRROR"

@@ -20,7 +20,9 @@ config=$(skopeo inspect --config "oci:$WORK/oci:$VERSION")
 grep -q '"Entrypoint": *\[ *"/usr/bin/virtio-forwarder"' <<<"$(tr -d '\n' <<<"$config")" || fail "the entrypoint is not the daemon"
 grep -q "\"org.opencontainers.image.version\": \"$VERSION\"" <<<"$config" || fail "no version label"
 grep -q '"org.opencontainers.image.revision": "[0-9a-f]\{40\}"' <<<"$config" || fail "no revision label"
-ls "$ROOTFS"/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0/ | grep -q librte_net_iavf || fail "the image has no iavf VF driver"
+# The VF drivers are linked into libvio4wd.so; no DPDK package is needed or wanted.
+grep -q net_iavf "$ROOTFS/usr/lib/vio4wd/libvio4wd.so" || fail "libvio4wd.so in the image has no iavf VF driver"
+[ ! -e "$ROOTFS/usr/lib/x86_64-linux-gnu/dpdk" ] || fail "the image carries Debian's DPDK beside our own"
 
 root_mount "$ROOTFS"
 root_daemon_check
