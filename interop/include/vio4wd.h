@@ -23,14 +23,15 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 6
+#define VIO4WD_ABI_VERSION 7
 
 VIO4WD_API int vio4wd_abi_version(void);
 
 /* Version string of the DPDK the library runs against, e.g. "DPDK 22.11.11". */
 VIO4WD_API const char *vio4wd_dpdk_version(void);
 
-/* Number of relays this DPDK build allows (RTE_MAX_ETHPORTS). */
+/* Most relays this DPDK build allows (RTE_MAX_ETHPORTS): the upper bound
+ * of vio4wd_options.max_relays. */
 VIO4WD_API unsigned int vio4wd_max_relays(void);
 
 /* Highest number of lcores this DPDK build allows (RTE_MAX_LCORE). */
@@ -76,11 +77,14 @@ struct vio4wd_options {
 	uint32_t flags;
 	int32_t socket_uid;       /* server sockets are chowned to this; -1 keeps */
 	int32_t socket_gid;       /* -1 keeps */
-	uint32_t mbufs_per_relay; /* 0 = 4095 */
+	uint32_t mbufs_per_relay; /* 0 = 2047 per VF port (see mempool.c) */
 	/* A worker whose relays are up but idle sleeps between polls, the
 	 * sleep doubling from 1 us up to this bound, and polls flat out again
 	 * from the first packet; 0 = always poll, as the original. */
 	uint32_t idle_sleep_max_us;
+	/* Relay ids are 0..max_relays-1; 0 = vio4wd_max_relays(). The relay
+	 * table and the default sockets scale with it. */
+	uint32_t max_relays;
 };
 
 /* Start one worker per EAL worker lcore. Needs a running EAL. */

@@ -287,8 +287,11 @@ vio4wd_dataplane_start(const struct vio4wd_options *opts)
 	RTE_BUILD_BUG_ON(offsetof(struct relay, dirs) % RTE_CACHE_LINE_SIZE != 0);
 	RTE_BUILD_BUG_ON(sizeof(struct relay) % RTE_CACHE_LINE_SIZE != 0);
 
+	if (opts->max_relays > RTE_MAX_ETHPORTS)
+		return set_error(EINVAL, "%u relays asked for; this DPDK build allows %u (RTE_MAX_ETHPORTS)",
+			opts->max_relays, RTE_MAX_ETHPORTS);
 	dp.opts = *opts;
-	dp.max_relays = RTE_MAX_ETHPORTS;
+	dp.max_relays = opts->max_relays != 0 ? opts->max_relays : RTE_MAX_ETHPORTS;
 	/* Aligned as the struct says: each direction's state has cache lines of its own. */
 	dp.relays = aligned_alloc(RTE_CACHE_LINE_SIZE, dp.max_relays * sizeof(struct relay));
 	if (dp.relays != NULL)

@@ -31,6 +31,9 @@
 #include "vio4wd.h"
 
 #define BURST_LEN 32
+/* Descriptors of a VF port's RX and TX rings (DPDK's usual 512; the pool
+ * size in mempool.c follows from it). */
+#define VF_RING_SIZE 512
 #define MAX_QUEUE_PAIRS VIO4WD_MAX_QUEUE_PAIRS
 #define MAX_BOND_MEMBERS VIO4WD_MAX_BOND_MEMBERS
 #define MAX_WORKERS 64

@@ -19,7 +19,7 @@
 #include "devname.h"
 #include "errors.h"
 
-#define RING_SIZE 1024
+#define RING_SIZE VF_RING_SIZE
 #define DEFAULT_MTU 2100
 #define JUMBO_MTU 9000
 

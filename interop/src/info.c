@@ -51,6 +51,7 @@ static const struct vio4wd_field_layout layout[] = {
 	FIELD(vio4wd_options, socket_gid),
 	FIELD(vio4wd_options, mbufs_per_relay),
 	FIELD(vio4wd_options, idle_sleep_max_us),
+	FIELD(vio4wd_options, max_relays),
 
 	STRUCT(vio4wd_direction_stats),
 	FIELD(vio4wd_direction_stats, rx_packets),

@@ -16,14 +16,23 @@
 #include "dataplane.h"
 #include "errors.h"
 
-#define DEFAULT_MBUFS 4095
-#define MEMPOOL_CACHE 256
+/*
+ * Sized by what a VF port can hold at once, so that hundreds of relays fit
+ * in the hugepages the original needed for 64: its RX ring full, its TX ring
+ * full, the per-lcore caches of the two workers and the control thread
+ * (1.5 x the cache size each before they flush) and a few bursts staged
+ * towards either side: 512 + 512 + 3 x 192 + 2 x 32 = 1664, rounded up to
+ * 2^11 - 1 (a mempool's best size). A relay short of mbufs drops and counts;
+ * it does not stall.
+ */
+#define DEFAULT_MBUFS 2047
+#define MEMPOOL_CACHE 128
 /* MTU + 22 bytes of L2 overhead + headroom + 32 bytes of VF RX offset,
  * as the original sized them. */
 #define DEFAULT_MBUF_SIZE (2100 + 22 + RTE_PKTMBUF_HEADROOM + 32)
 #define JUMBO_MBUF_SIZE (9000 + 22 + RTE_PKTMBUF_HEADROOM + 32)
 
-/* The original's sizes: 4095 mbufs, n_members x 4096 - 1 for a bond. */
+/* A bond's members each have rings of their own: n_members x 2048 - 1. */
 unsigned int
 bond_pool_size(const struct relay *r)
 {

@@ -61,7 +61,7 @@ namespace Vio4wd.Daemon
                     await Console.Error.WriteLineAsync($"{Name}: warning: {warning}").ConfigureAwait(false);
                 }
 
-                await Console.Out.WriteAsync(EffectiveSettingsFormatter.Format(loaded.Options, loaded.Raw, limits.MaxRelays)).ConfigureAwait(false);
+                await Console.Out.WriteAsync(EffectiveSettingsFormatter.Format(loaded.Options, loaded.Raw)).ConfigureAwait(false);
                 return 0;
             }
 

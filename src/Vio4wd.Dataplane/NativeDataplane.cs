@@ -19,15 +19,16 @@ public sealed class NativeDataplane : IDataplane
     private volatile bool _stopping;
     private bool _disposed;
 
-    private NativeDataplane(EalSession eal, IReadOnlyList<int> workerCpus)
+    private NativeDataplane(EalSession eal, IReadOnlyList<int> workerCpus, int maxRelays)
     {
         _eal = eal;
         WorkerCpus = workerCpus;
+        MaxRelays = maxRelays;
         _eventPump = new Thread(PumpEvents) { IsBackground = true, Name = "dataplane-events" };
         _eventPump.Start();
     }
 
-    public int MaxRelays => DpdkBuild.MaxRelays;
+    public int MaxRelays { get; }
 
     public IReadOnlyList<int> WorkerCpus { get; }
 
@@ -47,6 +48,7 @@ public sealed class NativeDataplane : IDataplane
             SocketGid = options.SocketGid ?? -1,
             MbufsPerRelay = (uint)(options.MbufsPerRelay ?? 0),
             IdleSleepMaxUs = (uint)options.IdleSleepMaxUs,
+            MaxRelays = (uint)(options.MaxRelays ?? 0),
         };
         IReadOnlyList<int> workers = await eal.InvokeAsync(() =>
         {
@@ -61,7 +63,7 @@ public sealed class NativeDataplane : IDataplane
 
             return cpus;
         }).ConfigureAwait(false);
-        return new NativeDataplane(eal, workers);
+        return new NativeDataplane(eal, workers, options.MaxRelays ?? DpdkBuild.MaxRelays);
     }
 
     public Task AttachDeviceAsync(int relay, DeviceAttachment device, CancellationToken cancellationToken = default)
@@ -183,7 +185,7 @@ public sealed class NativeDataplane : IDataplane
         if (relay < 0 || relay >= MaxRelays)
         {
             throw new DataplaneException("checking the relay id", (int)Errno.ERANGE,
-                $"relay {relay} does not exist: relays are 0..{MaxRelays - 1} in this DPDK build");
+                $"relay {relay} does not exist: relays are 0..{MaxRelays - 1} (VIRTIOFWD_MAX_RELAYS)");
         }
     }
 

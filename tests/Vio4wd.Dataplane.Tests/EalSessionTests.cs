@@ -21,6 +21,7 @@ public class EalSessionTests
             Assert.That(EalSession.DpdkVersion, Does.Match(@"^DPDK \d+\.\d+"));
             Assert.That(EalSession.DpdkVersion, Is.EqualTo($"DPDK {PkgConfigDpdkVersion()}"));
             Assert.That(EalSession.MaxRelays, Is.EqualTo(RteMaxEthports()));
+            Assert.That(EalSession.MaxRelays, Is.GreaterThanOrEqualTo(512), "our DPDK is built for 256 relays with bonds");
             Assert.That(Eal.MainLcore, Is.Zero);
             Assert.That(Directory.Exists(RuntimeDirectory), Is.True, "the EAL runs under its own --file-prefix");
         });
@@ -38,18 +39,23 @@ public class EalSessionTests
         });
     }
 
-    // The expected values come from the installed DPDK itself, not from this project.
-    private static string PkgConfigDpdkVersion()
+    // The expected values come from the DPDK build itself (interop/dpdk/build.sh), not from this project.
+    private static string DpdkPrefix()
     {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pkg-config", "--modversion libdpdk") { RedirectStandardOutput = true })!;
-        string version = process.StandardOutput.ReadToEnd().Trim();
+        var info = new System.Diagnostics.ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "interop", "dpdk", "build.sh"), "--prefix") { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        string prefix = process.StandardOutput.ReadToEnd().Trim();
         process.WaitForExit();
-        return version;
+        return prefix;
     }
+
+    private static string PkgConfigDpdkVersion() =>
+        File.ReadLines(Path.Combine(DpdkPrefix(), "lib", "pkgconfig", "libdpdk.pc"))
+            .Single(l => l.StartsWith("Version: ", StringComparison.Ordinal))["Version: ".Length..].Trim();
 
     private static int RteMaxEthports()
     {
-        string header = File.ReadLines("/usr/include/x86_64-linux-gnu/dpdk/rte_build_config.h")
+        string header = File.ReadLines(Path.Combine(DpdkPrefix(), "include", "rte_build_config.h"))
             .Single(l => l.StartsWith("#define RTE_MAX_ETHPORTS ", StringComparison.Ordinal));
         return int.Parse(header.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
     }

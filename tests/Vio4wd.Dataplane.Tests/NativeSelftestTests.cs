@@ -35,7 +35,7 @@ public class NativeSelftestTests
 
     private static (int Exit, string Output) RunSelftest(string flavour, int cycles)
     {
-        string binary = Path.Combine(RepositoryRoot(), "out", flavour, "relay_selftest");
+        string binary = Path.Combine(TestPaths.RepositoryRoot, "out", flavour, "relay_selftest");
         Assert.That(File.Exists(binary), Is.True, $"{binary} is built by 'make build'");
         using var dir = new TempDirectory();
         string prefix = $"vio4wd-selftest-{Environment.ProcessId}-{flavour}";
@@ -73,16 +73,5 @@ public class NativeSelftestTests
 
             DpdkRuntime.Remove(prefix);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vio4wd.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Vio4wd.sln not found above the test binaries");
     }
 }

@@ -9,7 +9,7 @@ namespace Vio4wd.Core.Configuration;
 /// </summary>
 public static class EffectiveSettingsFormatter
 {
-    public static string Format(VirtioForwarderOptions options, IReadOnlyDictionary<SettingKey, RawSetting> raw, int maxRelays)
+    public static string Format(VirtioForwarderOptions options, IReadOnlyDictionary<SettingKey, RawSetting> raw)
     {
         var text = new StringBuilder();
         text.AppendLine("# virtio-forwarder effective configuration");
@@ -23,7 +23,7 @@ public static class EffectiveSettingsFormatter
 
         text.AppendLine(CultureInfo.InvariantCulture, $"# run mode: {(options.Daemonize ? "daemon" : "foreground")}, logging to {options.LogDestination.ToString().ToLowerInvariant()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"# port control: {PortControlSource(options)}; static VFs: {options.StaticVfs.Count}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"# vhost-user sockets: {Sockets(options, maxRelays)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"# vhost-user sockets: {Sockets(options)}");
         return text.ToString();
     }
 
@@ -33,12 +33,12 @@ public static class EffectiveSettingsFormatter
         : options.IpcPortControl ? $"file monitor {options.IpcCommandFile}"
         : $"OVSDB at {options.OvsdbSocket}";
 
-    private static string Sockets(VirtioForwarderOptions options, int maxRelays)
+    private static string Sockets(VirtioForwarderOptions options)
     {
         string mode = options.VhostClientMode ? "client mode" : "server mode";
         return options.DynamicSockets
             ? $"dynamic (added by port control), {mode}"
-            : $"{options.SocketPathOf(0)} to {options.SocketPathOf(maxRelays - 1)}, {mode}";
+            : $"{options.SocketPathOf(0)} to {options.SocketPathOf(options.MaxRelays - 1)}, {mode}";
     }
 
     private static string Value(SettingKey key, VirtioForwarderOptions o) => key switch
@@ -79,6 +79,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.EalArgs => Quote(string.Join(' ', o.ExtraEalArguments.Select(Quote))),
         SettingKey.ControlSock => Quote(o.ControlSocket),
         SettingKey.IdleSleepMaxUs => Number(o.IdleSleepMaxUs),
+        SettingKey.MaxRelays => Number(o.MaxRelays),
         SettingKey.MetricsAddress => Quote(o.MetricsAddress?.ToString() ?? string.Empty),
         SettingKey.ControlOwner => Quote(o.ControlOwner.Name ?? string.Empty),
         SettingKey.ControlGroup => Quote(o.ControlGroup.Name ?? string.Empty),

@@ -16,6 +16,9 @@ public sealed class OptionsBuilder
     private readonly ConfigLimits _limits;
     private readonly ConfigDiagnostics _diagnostics;
 
+    // VIRTIOFWD_MAX_RELAYS, read first: relay ids elsewhere in the file are checked against it.
+    private int _maxRelays;
+
     private OptionsBuilder(IReadOnlyDictionary<SettingKey, RawSetting> raw, ConfigLimits limits, ConfigDiagnostics diagnostics)
     {
         _raw = raw;
@@ -39,8 +42,11 @@ public sealed class OptionsBuilder
             _diagnostics.Error("VIRTIOFWD_CPU_MASK (--cpus) is not set: the worker CPUs are mandatory, e.g. VIRTIOFWD_CPU_MASK=1,2");
         }
 
+        int defaultMaxRelays = Math.Min(VirtioForwarderOptions.DefaultMaxRelays, _limits.MaxRelays);
+        _maxRelays = Parse(SettingKey.MaxRelays, v => ValueParsers.BoundedInt(v, 1, _limits.MaxRelays, out string p).OrProblem(p)) ?? defaultMaxRelays;
         var options = new VirtioForwarderOptions
         {
+            MaxRelays = _maxRelays,
             WorkerCpus = workers,
             MainLcore = Parse(SettingKey.MasterLcore, v => ValueParsers.BoundedInt(v, 0, _limits.MaxCpus - 1, out string p).OrProblem(p)) ?? 0,
             LogLevel = Parse(SettingKey.LogLevel, v => ValueParsers.BoundedInt(v, 0, 7, out string p).OrProblem(p)) ?? 6,
@@ -203,7 +209,7 @@ public sealed class OptionsBuilder
 
         foreach (string entry in raw.Values)
         {
-            StaticVf? vf = Report(raw, entry, (ValueParsers.StaticVf(entry, _limits.MaxRelays, out string p), p));
+            StaticVf? vf = Report(raw, entry, (ValueParsers.StaticVf(entry, _maxRelays, out string p), p));
             if (vf is null)
             {
                 continue;
@@ -238,7 +244,7 @@ public sealed class OptionsBuilder
 
         foreach (string entry in raw.Values.SelectMany(v => v.Split(';', StringSplitOptions.RemoveEmptyEntries)))
         {
-            CpuPin? pin = Report(raw, entry, (ValueParsers.CpuPin(entry, _limits.MaxRelays, _limits.MaxCpus, out string p), p));
+            CpuPin? pin = Report(raw, entry, (ValueParsers.CpuPin(entry, _maxRelays, _limits.MaxCpus, out string p), p));
             if (pin is null)
             {
                 continue;
@@ -371,7 +377,7 @@ public sealed class OptionsBuilder
 
     private void CheckSocketPathLength(VirtioForwarderOptions options)
     {
-        string longest = options.SocketPathOf(_limits.MaxRelays - 1);
+        string longest = options.SocketPathOf(options.MaxRelays - 1);
         if (Encoding.UTF8.GetByteCount(longest) > ValueParsers.MaxUnixSocketPathBytes)
         {
             string subject = _raw.TryGetValue(SettingKey.SocketDir, out RawSetting? raw) ? raw.Source.Subject : "VIRTIOFWD_SOCKET_DIR";

@@ -282,7 +282,7 @@ public static partial class ValueParsers
 
         if (relay >= maxRelays)
         {
-            problem = $"relay {relay} is out of range: relays are 0 to {maxRelays - 1} with this DPDK build";
+            problem = $"relay {relay} is out of range: relays are 0 to {maxRelays - 1} (VIRTIOFWD_MAX_RELAYS)";
             return null;
         }
 

@@ -168,6 +168,9 @@ public sealed record VirtioForwarderOptions
     /// <summary>Group of the control socket (its members may use vio4wdctl); the daemon's own by default.</summary>
     public SocketAccount ControlGroup { get; init; } = SocketAccount.InheritFromProcess;
 
+    /// <summary>Relay ids are 0..MaxRelays-1 (VIRTIOFWD_MAX_RELAYS, vio4wd addition; the original had 64).</summary>
+    public int MaxRelays { get; init; } = DefaultMaxRelays;
+
     /// <summary>Longest back-off sleep of an idle worker in microseconds; 0 = always poll (vio4wd addition).</summary>
     public int IdleSleepMaxUs { get; init; } = DefaultIdleSleepMaxUs;
 
@@ -178,6 +181,9 @@ public sealed record VirtioForwarderOptions
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 
     public CoreSchedulerOptions CoreScheduler { get; init; } = new();
+
+    /// <summary>The built-in relay count, when the DPDK build allows it (NICs expose 64-256 VFs per PF).</summary>
+    public const int DefaultMaxRelays = 256;
 
     /// <summary>The built-in idle back-off bound (0: always poll, as the original).</summary>
     public const int DefaultIdleSleepMaxUs = 0;

@@ -6,8 +6,9 @@ namespace Vio4wd.Core.Dataplane;
 /// <param name="Tso">Offer HOST_TSO4/6 to guests and enable TSO on VFs.</param>
 /// <param name="SocketUid">Server-mode sockets are chowned to this user; null keeps ours.</param>
 /// <param name="SocketGid">Server-mode sockets are chowned to this group; null keeps ours.</param>
-/// <param name="MbufsPerRelay">Size of each relay's mbuf pool; null is the original's 4095.</param>
+/// <param name="MbufsPerRelay">Size of each relay's mbuf pool; null is 2047 per VF port.</param>
 /// <param name="IdleSleepMaxUs">Longest back-off sleep of a worker whose relays are idle, in microseconds; 0 always polls.</param>
+/// <param name="MaxRelays">Relay ids are 0..MaxRelays-1; null is what the DPDK build allows.</param>
 public sealed record DataplaneOptions(
     bool Jumbo = false,
     bool MergeableBuffers = false,
@@ -15,4 +16,5 @@ public sealed record DataplaneOptions(
     int? SocketUid = null,
     int? SocketGid = null,
     int? MbufsPerRelay = null,
-    int IdleSleepMaxUs = 0);
+    int IdleSleepMaxUs = 0,
+    int? MaxRelays = null);

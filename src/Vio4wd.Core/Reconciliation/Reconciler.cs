@@ -15,8 +15,15 @@ public sealed record ReconcilerOptions
 
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Dataplane passes per second, all relays together (token bucket).</summary>
+    /// <summary>Dataplane passes per second, all relays together, once a burst is spent (token bucket).</summary>
     public int PassesPerSecond { get; init; } = 100;
+
+    /// <summary>
+    /// Passes allowed at once: enough for every relay of a full host to come up twice (its socket,
+    /// then its device or VM) without waiting for tokens, so a start or a bulk plug is not paced
+    /// while a flapping source is still held to <see cref="PassesPerSecond"/>.
+    /// </summary>
+    public int PassBurst { get; init; } = 1024;
 }
 
 /// <summary>
@@ -50,9 +57,11 @@ public sealed class Reconciler : IDisposable
         _work = new Worklist(_options.BackoffBase, _options.BackoffMax, _time);
         _limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = _options.PassesPerSecond,
-            TokensPerPeriod = _options.PassesPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            TokenLimit = Math.Max(_options.PassBurst, 1),
+            // Refilled in tenths of a second, not all at once: a spent bucket lets passes through
+            // steadily rather than in a lump each second.
+            TokensPerPeriod = Math.Max(_options.PassesPerSecond / 10, 1),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
             QueueLimit = int.MaxValue,
             AutoReplenishment = true,
         });

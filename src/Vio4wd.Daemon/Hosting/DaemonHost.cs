@@ -158,8 +158,8 @@ internal static class DaemonHost
         ILogger LoggerOf(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
 
         services.AddSingleton(options);
-        services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid, IdleSleepMaxUs: options.IdleSleepMaxUs));
-        services.AddSingleton(sp => new DaemonRuntime(options, DpdkBuild.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
+        services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid, IdleSleepMaxUs: options.IdleSleepMaxUs, MaxRelays: options.MaxRelays));
+        services.AddSingleton(sp => new DaemonRuntime(options, options.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
         services.AddSingleton(TestHooks.Faults.FromEnvironment());
         services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);
         services.AddSingleton(sp =>
@@ -179,7 +179,7 @@ internal static class DaemonHost
             StaticConfigSource config = sp.GetRequiredService<StaticConfigSource>();
             var controls = new OperatorControls(
                 sp.GetRequiredService<DaemonHealth>(),
-                () => (config.Current.Options!.ConfigFile, EffectiveSettingsFormatter.Format(config.Current.Options!, config.Current.Raw, runtime.MaxRelays)),
+                () => (config.Current.Options!.ConfigFile, EffectiveSettingsFormatter.Format(config.Current.Options!, config.Current.Raw)),
                 () => logThreshold.Level,
                 level =>
                 {
@@ -209,7 +209,7 @@ internal static class DaemonHost
         // Every configured source runs; the store merges them and decides collisions by claim time.
         services.AddSingleton(sp => new StaticConfigSource(loaded, reload, LoggerOf(sp, "static")));
         var sources = new List<Func<IServiceProvider, IRelaySource>> { sp => sp.GetRequiredService<StaticConfigSource>() };
-        var provider = new OvsdbRelayProvider(resolver, DpdkBuild.MaxRelays, SocketOf, _ => null, options.AllowRuntimeDevargs);
+        var provider = new OvsdbRelayProvider(resolver, options.MaxRelays, SocketOf, _ => null, options.AllowRuntimeDevargs);
         IReadOnlyList<OvsdbEndpoint> ovsdb = [.. options.OvsdbRemotes.Select(OvsdbEndpoint.Parse)];
         sources.Add(sp => new OvsdbSource(ovsdb, provider, LoggerOf(sp, "ovsdb")));
         if (options.ZmqPortControlEndpoint is { } portControl)

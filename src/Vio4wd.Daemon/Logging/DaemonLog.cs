@@ -8,8 +8,8 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Information, Message = "DPDK version: {Version}")]
     public static partial void DpdkVersion(this ILogger logger, string version);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Maximum relays is {MaxRelays}, increase RTE_MAX_ETHPORTS in DPDK if more are required")]
-    public static partial void MaxRelays(this ILogger logger, int maxRelays);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Maximum relays is {MaxRelays}, increase VIRTIOFWD_MAX_RELAYS (up to {BuildLimit} with this DPDK build) if more are required")]
+    public static partial void MaxRelays(this ILogger logger, int maxRelays, int buildLimit);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "VIRTIOFWD_BIND_VFIO_PCI: {Pci} ({Selector}) is bound to vfio-pci")]
     public static partial void VfioBound(this ILogger logger, string pci, string selector);

@@ -10,7 +10,7 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 6;
+    public const int AbiVersion = 7;
 
     public const int MaxQueuePairs = 32;
     public const int MaxBondMembers = 8;

@@ -14,6 +14,7 @@ internal struct NativeOptions
     public int SocketGid;
     public uint MbufsPerRelay;
     public uint IdleSleepMaxUs;
+    public uint MaxRelays;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -60,7 +60,7 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
         }
 
         logger.DpdkVersion(DpdkBuild.Version);
-        logger.MaxRelays(DpdkBuild.MaxRelays);
+        logger.MaxRelays(dataplaneOptions.MaxRelays ?? DpdkBuild.MaxRelays, DpdkBuild.MaxRelays);
         try
         {
             _dataplane = await NativeDataplane.StartAsync(_eal, dataplaneOptions).ConfigureAwait(false);
