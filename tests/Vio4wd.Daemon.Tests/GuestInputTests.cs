@@ -73,7 +73,8 @@ public class GuestInputTests
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "-P", "net_null0=0",
             "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("offloads")}");
         string socket = dir.File("virtio-forwarder0.sock");
-        await Eventually.UntilAsync(() => File.Exists(socket), "relay 0's socket", Patience);
+        // The file appears at bind(), a moment before listen(): wait for the relay's pass instead.
+        await daemon.WaitForOutputAsync("relay 0: Reconciled", Patience);
 
         ulong offered = await GetFeaturesAsync(socket) ?? throw new AssertionException("no answer to GET_FEATURES");
         Assert.Multiple(() =>

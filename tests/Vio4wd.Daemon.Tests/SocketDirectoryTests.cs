@@ -43,7 +43,8 @@ public class SocketDirectoryTests
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets, "--vhost-username=nobody", "--vhost-groupname=nogroup",
             "-P", "net_null0=0", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("create")}");
         string socket = Path.Combine(sockets, "virtio-forwarder0.sock");
-        await Eventually.UntilAsync(() => File.Exists(socket), "relay 0's socket", Patience);
+        // The file appears at bind(); its owner and mode are set once the socket is started.
+        await daemon.WaitForOutputAsync("relay 0: Reconciled", Patience);
         Assert.Multiple(() =>
         {
             Assert.That(Stat(sockets), Is.EqualTo("directory nobody:nogroup 750"));
