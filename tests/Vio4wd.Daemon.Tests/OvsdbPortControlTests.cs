@@ -99,7 +99,7 @@ public partial class OvsdbPortControlTests
 
         await ovsdb.VsctlAsync("add-port", "br0", "banana", "--", "set", "interface", "banana", "external_ids:virtio_forwarder=banana");
         await ovsdb.VsctlAsync("add-port", "br0", "nosuchvf", "--", "set", "interface", "nosuchvf", "external_ids:virtio_forwarder=1");
-        await ovsdb.VsctlAsync(["add-port", "br0", "range", .. Flag("range", "net_null1", 40)]);
+        await ovsdb.VsctlAsync(["add-port", "br0", "range", .. Flag("range", "net_null1", 300)]);
         await ovsdb.VsctlAsync(["add-port", "br0", "same", .. Flag("same", "net_null2", 3)]);
         // Names that sort before "good": the time of the claim decides, not the name.
         await ovsdb.VsctlAsync(["add-port", "br0", "aaa-steal", .. Flag("aaa-steal", "net_null5", 3)]);
@@ -108,7 +108,7 @@ public partial class OvsdbPortControlTests
         {
             ["banana"] = "error: external_ids:virtio_forwarder='banana' is not an integer",
             ["nosuchvf"] = "error: no network interface nosuchvf on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
-            ["range"] = "error: relay 40 is out of range (relays are 0..31)",
+            ["range"] = "error: relay 300 is out of range (relays are 0..255)",
             ["same"] = "error: relay 3 is already used by interface good (ovsdb)",
             ["aaa-steal"] = "error: relay 3 is already used by interface good (ovsdb)",
             ["aab-device"] = "error: device net_null0 is already used by relay 3: interface good (ovsdb)",
