@@ -34,7 +34,9 @@ DISABLED_LIBS=(
 	pipeline port power table
 )
 
-script_hash=$(sha256sum "$0" | cut -c1-12)
+# Our fixes to DPDK (patches/, applied in name order): part of the cache key with this script.
+patches=$(dirname "$0")/patches
+script_hash=$(cat "$0" "$patches"/*.patch 2>/dev/null | sha256sum | cut -c1-12)
 cache_root=${VIO4WD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vio4wd}
 
 # The version Debian offers now (binary and source packages share it).
@@ -88,9 +90,17 @@ if [ ! -f "$src/.complete" ]; then
 	touch "$src/.complete"
 fi
 
+# The cached source stays as Debian ships it; the build uses a patched copy.
+cp -a "$src" "$work/src-patched"
+for p in "$patches"/*.patch; do
+	[ -f "$p" ] || continue
+	log "applying $(basename "$p")"
+	patch -d "$work/src-patched" -p1 --quiet --forward < "$p" >&2
+done
+
 drivers=$(printf '%s,' "${DRIVERS[@]}")
 disabled_libs=$(printf '%s,' "${DISABLED_LIBS[@]}")
-meson setup "$work/build" "$src" --prefix="$prefix" --libdir=lib --buildtype=release \
+meson setup "$work/build" "$work/src-patched" --prefix="$prefix" --libdir=lib --buildtype=release \
 	--default-library=static -Dmax_ethports=$MAX_ETHPORTS -Dplatform=generic \
 	-Dtests=false -Dexamples= -Denable_docs=false -Ddisable_apps='*' \
 	-Denable_kmods=false -Denable_driver_sdk=false \
