@@ -75,16 +75,16 @@ class Testpmd:
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
 
-    def rx_packets(self):
-        """Sum of RX-packets over all ports, from 'show port stats all'."""
+    def rx_packets(self, ports=2):
+        """Sum of RX-packets over the first `ports` ports, from 'show port stats all'."""
         before = len(self.pump())
         self.send("show port stats all")
         deadline = time.time() + 10
         while True:
             text = self.pump()[before:]
             counts = re.findall(r"RX-packets: (\d+)", text)
-            if len(counts) >= 2 and "Tx-bps" in text.split("RX-packets")[-1]:
-                return sum(int(c) for c in counts[:2])
+            if len(counts) >= ports and text.count("Tx-bps") >= ports:
+                return sum(int(c) for c in counts[:ports])
             if time.time() > deadline:
                 raise RuntimeError(f"no port statistics from {self.prefix}:\n{text}")
             time.sleep(0.05)

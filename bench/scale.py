@@ -14,7 +14,6 @@ Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_ROUNDS, BENCH_SCALE (e.
 """
 
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -31,27 +30,12 @@ COUNTS = [int(x) for x in os.environ.get("BENCH_SCALE", "1,4,16").split(",")]
 IDLE = 15
 
 
-def vm_rx_packets(vm, ports):
-    """Sum of RX-packets over the VM's ports, from 'show port stats all'."""
-    before = len(vm.pump())
-    vm.send("show port stats all")
-    deadline = time.time() + 10
-    while True:
-        text = vm.pump()[before:]
-        counts = re.findall(r"RX-packets: (\d+)", text)
-        if len(counts) >= ports and text.count("Tx-bps") >= ports:
-            return sum(int(c) for c in counts[:ports])
-        if time.time() > deadline:
-            raise RuntimeError(f"no port statistics from the VMs:\n{text[-2000:]}")
-        time.sleep(0.05)
-
-
 def vm_rate(vm, ports):
     time.sleep(WARMUP_S)
-    first = vm_rx_packets(vm, ports)
+    first = vm.rx_packets(ports)
     t0 = time.time()
     time.sleep(WINDOW_S)
-    return (vm_rx_packets(vm, ports) - first) / (time.time() - t0)
+    return (vm.rx_packets(ports) - first) / (time.time() - t0)
 
 
 def start_vms(sockets, ports):

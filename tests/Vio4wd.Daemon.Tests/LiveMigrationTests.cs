@@ -17,15 +17,10 @@ namespace Vio4wd.Daemon.Tests;
 public partial class LiveMigrationTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private static readonly string Tool = Path.Combine(DaemonProcess.RepoRoot, "tools", "qemu-guest.sh");
     private readonly DpdkPrefixes _prefixes = new("migration");
 
     [OneTimeSetUp]
-    public static async Task BuildGuestImage()
-    {
-        (int code, string stdout, string stderr) = await Command.RunAsync(TimeSpan.FromMinutes(10), Tool, "build");
-        Assert.That(code, Is.Zero, stdout + stderr);
-    }
+    public static Task BuildGuestImage() => QemuGuest.BuildAsync();
 
     [TearDown]
     public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
@@ -76,7 +71,7 @@ public partial class LiveMigrationTests
 
             string qmp = dir.File("source.qmp"), incoming = dir.File("migration.sock");
             string[] common = ["run", "--timeout", "170", "--taskset", "0", "--mac", "52:54:00:64:00:02", "--mem", "256"];
-            source = Start(Tool, [.. common, "--sock", dir.File("virtio-forwarder0.sock"), "--ip", "10.64.0.2/24",
+            source = Start(QemuGuest.Tool, [.. common, "--sock", dir.File("virtio-forwarder0.sock"), "--ip", "10.64.0.2/24",
                 "--qemu-arg", "-qmp", "--qemu-arg", $"unix:{qmp},server=on,wait=off",
                 "--cmd", "ping -c 1 -W 5 10.64.0.1",
                 "--cmd", "(nc 10.64.0.1 5002 > /tmp/down; echo DOWNLOADED) & echo MIGRATE-NOW",
@@ -87,7 +82,7 @@ public partial class LiveMigrationTests
             Assert.That(source.HasExited, Is.False, Text(sourceConsole));
 
             // The destination: the same machine on relay 1's socket, waiting for the guest.
-            Task<(int Code, string Stdout, string Stderr)> destination = Command.RunAsync(TimeSpan.FromSeconds(200), Tool,
+            Task<(int Code, string Stdout, string Stderr)> destination = Command.RunAsync(TimeSpan.FromSeconds(200), QemuGuest.Tool,
                 [.. common, "--sock", dir.File("virtio-forwarder1.sock"), "--qemu-arg", "-incoming", "--qemu-arg", $"unix:{incoming}"]);
             await Eventually.UntilAsync(() => Task.FromResult(File.Exists(incoming) || destination.IsCompleted), "the destination to listen", Patience);
             await Task.Delay(TimeSpan.FromSeconds(1)); // a second of traffic before the switch

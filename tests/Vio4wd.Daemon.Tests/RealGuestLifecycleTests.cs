@@ -14,16 +14,11 @@ namespace Vio4wd.Daemon.Tests;
 public partial class RealGuestLifecycleTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private static readonly string Tool = Path.Combine(DaemonProcess.RepoRoot, "tools", "qemu-guest.sh");
     private readonly DpdkPrefixes _prefixes = new("guestlife");
     private readonly List<string> _namespaces = [];
 
     [OneTimeSetUp]
-    public static async Task BuildGuestImage()
-    {
-        (int code, string stdout, string stderr) = await Command.RunAsync(TimeSpan.FromMinutes(10), Tool, "build");
-        Assert.That(code, Is.Zero, stdout + stderr);
-    }
+    public static Task BuildGuestImage() => QemuGuest.BuildAsync();
 
     [TearDown]
     public async Task RemoveNamespacesAndRuntimeFolders()
@@ -58,11 +53,8 @@ public partial class RealGuestLifecycleTests
         return (daemon, ns);
     }
 
-    private static async Task<(int Code, string Console)> GuestAsync(params string[] args)
-    {
-        (int code, string stdout, string stderr) = await Command.RunAsync(TimeSpan.FromSeconds(300), Tool, ["run", "--timeout", "240", "--taskset", "0", .. args]);
-        return (code, stdout + stderr);
-    }
+    private static Task<(int Code, string Console)> GuestAsync(params string[] args) =>
+        QemuGuest.RunAsync(TimeSpan.FromSeconds(300), ["--timeout", "240", "--taskset", "0", .. args]);
 
     [Test]
     public async Task A_guest_with_four_queue_pairs_set_by_ethtool_carries_traffic_on_every_queue_both_ways()

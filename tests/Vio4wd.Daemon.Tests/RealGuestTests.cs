@@ -11,16 +11,11 @@ namespace Vio4wd.Daemon.Tests;
 public class RealGuestTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private static readonly string Tool = Path.Combine(DaemonProcess.RepoRoot, "tools", "qemu-guest.sh");
+    private static string Tool => QemuGuest.Tool;
     private readonly DpdkPrefixes _prefixes = new("realguest");
 
     [OneTimeSetUp]
-    public static async Task BuildGuestImage()
-    {
-        // Idempotent: a couple of seconds when the cached image is up to date.
-        (int code, string output) = await RunAsync(TimeSpan.FromMinutes(10), Tool, "build");
-        Assert.That(code, Is.Zero, output);
-    }
+    public static Task BuildGuestImage() => QemuGuest.BuildAsync();
 
     [TearDown]
     public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
