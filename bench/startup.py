@@ -57,7 +57,7 @@ def heap_allocated(prefix):
         return total
 
 
-def one_start(work, n, relays=RELAYS, huge_dir=None):
+def one_start(work, n, relays=RELAYS, huge_dir=None, extra=()):
     prefix = f"vio4wd-bench-start-{os.getpid()}-{n}"
     control = os.path.join(work, "control.sock")
     notify = os.path.join(work, "notify.sock")
@@ -71,7 +71,7 @@ def one_start(work, n, relays=RELAYS, huge_dir=None):
     started = time.monotonic()
     daemon = subprocess.Popen(
         [DAEMON, "--nodaemon", "-C", "1", "-V", os.path.join(work, "sockets"), "-p", work, "--control-sock", control,
-         "-O", f"unix:{work}/no-ovsdb.sock", *memory] + vfs,
+         "-O", f"unix:{work}/no-ovsdb.sock", *memory, *extra] + vfs,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     control_at = ready_at = heap = None
     try:
@@ -121,6 +121,12 @@ def main():
             per_relay = (used - empty) / HOST_RELAYS
             print(f"  hugepage memory in use           {used / 2**20:6.0f} MiB with {HOST_RELAYS} relays, {empty / 2**20:.0f} MiB without: "
                   f"{per_relay / 2**20:.2f} MiB per relay; {HOST_RELAYS} relays fit in {used / 2**21:.0f} of the user guide's {USER_GUIDE_PAGES} pages")
+            # Jumbo frames (9 KiB buffers): 64 relays within the same pages.
+            jumbo_empty = one_start(work, "jumbo-empty", relays=0, huge_dir=huge_dir, extra=["--enable-jumbo"])[2]
+            jumbo = one_start(work, "jumbo", relays=64, huge_dir=huge_dir, extra=["--enable-jumbo"])[2]
+            per_jumbo = (jumbo - jumbo_empty) / 64
+            print(f"  with VIRTIOFWD_JUMBO             {per_jumbo / 2**20:.2f} MiB per relay (64 relays): the {USER_GUIDE_PAGES} pages hold "
+                  f"{(USER_GUIDE_PAGES * 2 * 2**20 - jumbo_empty) // per_jumbo:.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
