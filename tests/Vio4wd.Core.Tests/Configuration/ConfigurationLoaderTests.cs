@@ -23,6 +23,13 @@ public class ConfigurationLoaderTests
         return loaded.Options!;
     }
 
+    [Test]
+    public void Relay_ids_are_checked_against_max_relays_not_the_dpdk_build()
+    {
+        LoadedConfiguration loaded = Load("VIRTIOFWD_CPU_MASK=1\nVIRTIOFWD_MAX_RELAYS=8\nVIRTIOFWD_STATIC_VFS=0000:05:08.1=8\n");
+        Assert.That(loaded.Diagnostics.Errors, Is.EqualTo(new[] { "cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.1=8': relay 8 is out of range: relays are 0 to 7 (VIRTIOFWD_MAX_RELAYS)" }));
+    }
+
     private static IEnumerable<TestCaseData> FileVariables()
     {
         static TestCaseData Case(string line, Func<VirtioForwarderOptions, object?> read, object? expected) =>
@@ -37,6 +44,8 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_LOG_LEVEL=7", o => o.LogLevel, 7);
         yield return Case("VIRTIOFWD_LOG_LEVEL=", o => o.LogLevel, 6);
         yield return Case("VIRTIOFWD_MASTER_LCORE=3", o => o.MainLcore, 3);
+        yield return Case("VIRTIOFWD_MAX_RELAYS=", o => o.MaxRelays, 32);
+        yield return Case("VIRTIOFWD_MAX_RELAYS=8\nVIRTIOFWD_STATIC_VFS=0000:05:08.1=7", o => (o.MaxRelays, o.StaticVfs.Single().RelayId), (8, 7));
         yield return Case("VIRTIOFWD_IPC_PORT_CONTROL=y", o => o.IpcPortControl, true);
         yield return Case("VIRTIOFWD_IPC_PORT_CONTROL=", o => o.IpcPortControl, false);
         yield return Case("VIRTIOFWD_OVSDB_SOCK_PATH=/var/run/openvswitch/db.sock", o => o.OvsdbSocket, "/var/run/openvswitch/db.sock");
@@ -237,12 +246,14 @@ public class ConfigurationLoaderTests
         yield return Case("VIRTIOFWD_MASTER_LCORE=1", "cfg:3: VIRTIOFWD_MASTER_LCORE='1': the main lcore must not be one of the worker CPUs (1,2)");
         yield return Case("VIRTIOFWD_MASTER_LCORE=-1", "cfg:3: VIRTIOFWD_MASTER_LCORE='-1': expected an integer from 0 to 127");
         yield return Case("VIRTIOFWD_CPU_PINS=1:5", "cfg:3: VIRTIOFWD_CPU_PINS='1:5': CPU 5 is not one of the worker CPUs (1,2)");
-        yield return Case("VIRTIOFWD_CPU_PINS=32:1", "cfg:3: VIRTIOFWD_CPU_PINS='32:1': relay 32 is out of range: relays are 0 to 31 with this DPDK build");
+        yield return Case("VIRTIOFWD_CPU_PINS=32:1", "cfg:3: VIRTIOFWD_CPU_PINS='32:1': relay 32 is out of range: relays are 0 to 31 (VIRTIOFWD_MAX_RELAYS)");
+        yield return Case("VIRTIOFWD_MAX_RELAYS=33", "cfg:3: VIRTIOFWD_MAX_RELAYS='33': expected an integer from 1 to 32");
+        yield return Case("VIRTIOFWD_MAX_RELAYS=0", "cfg:3: VIRTIOFWD_MAX_RELAYS='0': expected an integer from 1 to 32");
         yield return Case("VIRTIOFWD_CPU_PINS=1-2", $"cfg:3: VIRTIOFWD_CPU_PINS='1-2': {PinForm}");
         yield return Case("VIRTIOFWD_CPU_PINS=-1:1", $"cfg:3: VIRTIOFWD_CPU_PINS='-1:1': {PinForm}");
         yield return Case("VIRTIOFWD_CPU_PINS=\"1:1;1:2\"", "cfg:3: VIRTIOFWD_CPU_PINS='1:2': relay 1 is pinned more than once");
         yield return Case("VIRTIOFWD_STATIC_VFS=0000:05:08.1", $"cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.1': {VfForm}");
-        yield return Case("VIRTIOFWD_STATIC_VFS=0000:05:08.1=32", "cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.1=32': relay 32 is out of range: relays are 0 to 31 with this DPDK build");
+        yield return Case("VIRTIOFWD_STATIC_VFS=0000:05:08.1=32", "cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.1=32': relay 32 is out of range: relays are 0 to 31 (VIRTIOFWD_MAX_RELAYS)");
         yield return Case("VIRTIOFWD_STATIC_VFS=0000:05:08.1=x", "cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.1=x': relay id 'x' is not a non-negative integer");
         yield return Case("VIRTIOFWD_STATIC_VFS=(0000:05:08.1=1 0000:05:08.2=1)", "cfg:3: VIRTIOFWD_STATIC_VFS='0000:05:08.2=1': relay 1 is already given to device '0000:05:08.1'");
         yield return Case("VIRTIOFWD_STATIC_VFS=(0000:05:08.1=1 05:08.1=2)", "cfg:3: VIRTIOFWD_STATIC_VFS='05:08.1=2': device '0000:05:08.1' is already relayed on relay 1");
