@@ -31,9 +31,12 @@
 #include "vio4wd.h"
 
 #define BURST_LEN 32
-/* Descriptors of a VF port's RX and TX rings (DPDK's usual 512; the pool
- * size in mempool.c follows from it). */
+/* Descriptors of a VF port's RX and TX rings: DPDK's usual 512, or 256 of
+ * 9 KiB buffers (jumbo frames, TSO), which still hold more bytes. The pool
+ * sizes in mempool.c follow from them. */
 #define VF_RING_SIZE 512
+#define VF_RING_SIZE_LARGE 256
+
 #define MAX_QUEUE_PAIRS VIO4WD_MAX_QUEUE_PAIRS
 #define MAX_BOND_MEMBERS VIO4WD_MAX_BOND_MEMBERS
 #define MAX_WORKERS 64
@@ -159,6 +162,13 @@ struct dataplane {
 };
 
 extern struct dataplane dp;
+
+/* Jumbo frames or TSO: 9 KiB mbufs, fewer of them. */
+static inline bool
+dp_large_buffers(void)
+{
+	return (dp.opts.flags & (VIO4WD_OPT_JUMBO | VIO4WD_OPT_TSO)) != 0;
+}
 
 void dp_lock(void);
 void dp_unlock(void);

@@ -19,7 +19,6 @@
 #include "devname.h"
 #include "errors.h"
 
-#define RING_SIZE VF_RING_SIZE
 #define DEFAULT_MTU 2100
 #define JUMBO_MTU 9000
 
@@ -115,7 +114,8 @@ configure_port(struct relay *r, uint16_t port, bool set_mtu)
 	struct rte_eth_dev_info info;
 	struct rte_eth_rxconf rxq;
 	struct rte_eth_txconf txq;
-	uint16_t nb_rx = RING_SIZE, nb_tx = RING_SIZE;
+	uint16_t ring = dp_large_buffers() ? VF_RING_SIZE_LARGE : VF_RING_SIZE;
+	uint16_t nb_rx = ring, nb_tx = ring;
 	uint16_t mtu = (dp.opts.flags & VIO4WD_OPT_JUMBO) != 0 ? JUMBO_MTU : DEFAULT_MTU;
 	uint64_t want;
 	int ret, numa;

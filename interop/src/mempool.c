@@ -17,16 +17,18 @@
 #include "errors.h"
 
 /*
- * Sized by what a VF port can hold at once, so that hundreds of relays fit
- * in the hugepages the original needed for 64: its RX ring full, its TX ring
- * full, the per-lcore caches of the two workers and the control thread
- * (1.5 x the cache size each before they flush) and a few bursts staged
- * towards either side: 512 + 512 + 3 x 192 + 2 x 32 = 1664, rounded up to
- * 2^11 - 1 (a mempool's best size). A relay short of mbufs drops and counts;
- * it does not stall.
+ * Sized by what a VF port can hold at once, so that 256 relays fit in the
+ * hugepages the original needed for 64: its RX ring full, its TX ring full,
+ * the per-lcore caches of the two workers and the control thread (1.5 x the
+ * cache size each before they flush) and a few bursts staged towards either
+ * side: 512 + 512 + 3 x 192 + 2 x 32 = 1664, rounded up to 2^11 - 1 (a
+ * mempool's best size); with 9 KiB buffers 256 + 256 + 3 x 96 + 2 x 32 = 864
+ * in 2^10 - 1. A relay short of mbufs drops and counts; it does not stall.
  */
 #define DEFAULT_MBUFS 2047
 #define MEMPOOL_CACHE 128
+#define LARGE_MBUFS 1023
+#define LARGE_MEMPOOL_CACHE 64
 /* MTU + 22 bytes of L2 overhead + headroom + 32 bytes of VF RX offset,
  * as the original sized them. */
 #define DEFAULT_MBUF_SIZE (2100 + 22 + RTE_PKTMBUF_HEADROOM + 32)
@@ -36,7 +38,8 @@
 unsigned int
 bond_pool_size(const struct relay *r)
 {
-	unsigned int n = dp.opts.mbufs_per_relay != 0 ? dp.opts.mbufs_per_relay : DEFAULT_MBUFS;
+	unsigned int n = dp.opts.mbufs_per_relay != 0 ? dp.opts.mbufs_per_relay :
+		dp_large_buffers() ? LARGE_MBUFS : DEFAULT_MBUFS;
 
 	return r->is_bond && r->n_members > 1 ? r->n_members * (n + 1) - 1 : n;
 }
@@ -46,11 +49,11 @@ create_pool(struct relay *r, int numa)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned int n = bond_pool_size(r);
-	uint16_t size = (dp.opts.flags & (VIO4WD_OPT_JUMBO | VIO4WD_OPT_TSO)) != 0 ?
-		JUMBO_MBUF_SIZE : DEFAULT_MBUF_SIZE;
+	uint16_t size = dp_large_buffers() ? JUMBO_MBUF_SIZE : DEFAULT_MBUF_SIZE;
+	unsigned int cache = dp_large_buffers() ? LARGE_MEMPOOL_CACHE : MEMPOOL_CACHE;
 
 	snprintf(name, sizeof(name), "vio4wd_r%u_%u", r->id, r->pool_gen++);
-	return rte_pktmbuf_pool_create(name, n, RTE_MIN(MEMPOOL_CACHE, n / 2), 0, size,
+	return rte_pktmbuf_pool_create(name, n, RTE_MIN(cache, n / 2), 0, size,
 		numa >= 0 ? numa : SOCKET_ID_ANY);
 }
 

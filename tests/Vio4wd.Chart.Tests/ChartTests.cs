@@ -181,7 +181,7 @@ public partial class ChartTests
             }
 
             Assert.That(daemon.Resources.Limits["cpu"].ToString(), Does.Match("^[1-9][0-9]*$"), "whole CPUs");
-            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("2750Mi"), "jumbo frames, one NUMA node: the reservation holds 128 relays of 20 MiB");
+            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("2750Mi"), "jumbo frames, one NUMA node: the reservation holds 256 relays of 10.5 MiB");
             // Metrics on the node's address, found by Prometheus' pod discovery; probes on /healthz and /readyz.
             Assert.That(daemon.Command, Does.Contain("--metrics-address").And.Contain("[$(POD_IP)]:9723"));
             Assert.That(daemon.Env.Single(e => e.Name == "POD_IP").ValueFrom.FieldRef.FieldPath, Is.EqualTo("status.podIP"));
@@ -224,10 +224,10 @@ public partial class ChartTests
     [Test]
     public async Task The_hugepage_limit_follows_the_relay_count()
     {
-        V1Container daemon = Daemon((await RenderAsync("values-256-relays.yaml")).DaemonSet);
-        Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("5184Mi"),
-            "256 relays of 20 MiB (jumbo frames) and the EAL's 64 MiB: more than the 2750 MiB reservation");
-        Assert.That(daemon.Resources.Requests["hugepages-2Mi"].ToString(), Is.EqualTo("5184Mi"));
+        V1Container daemon = Daemon((await RenderAsync("values-512-relays.yaml")).DaemonSet);
+        Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("5392Mi"),
+            "512 relays of 10.5 MiB (jumbo frames) and the EAL's 16 MiB: more than the 2750 MiB reservation");
+        Assert.That(daemon.Resources.Requests["hugepages-2Mi"].ToString(), Is.EqualTo("5392Mi"));
     }
 
     [Test]
@@ -245,8 +245,8 @@ public partial class ChartTests
             Assert.That(set.Metadata.Name, Is.EqualTo("relay"));
             Assert.That(set.Spec.UpdateStrategy.Type, Is.EqualTo("RollingUpdate"));
             Assert.That(daemon.Resources.Limits["cpu"].ToString(), Is.EqualTo("2"));
-            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("1600Mi"),
-                "no jumbo, 2 NUMA nodes: one node's 768 MiB reservation, and 128 relays of 6 MiB with the EAL's 64 MiB on the other (more than its 768)");
+            Assert.That(daemon.Resources.Limits["hugepages-2Mi"].ToString(), Is.EqualTo("2448Mi"),
+                "no jumbo, 2 NUMA nodes: one node's 768 MiB reservation, and 256 relays of 6.5 MiB with the EAL's 16 MiB on the other (more than its 768)");
             Assert.That(pod.Containers.Select(c => c.Name), Is.EqualTo(new[] { "virtio-forwarder", "core-scheduler" }));
             Assert.That(pod.Containers.Single(c => c.Name == "core-scheduler").Command, Does.Contain("--global-numa-opt"));
             Assert.That(pod.ShareProcessNamespace, Is.False);

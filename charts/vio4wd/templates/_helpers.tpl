@@ -34,22 +34,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- /*
 The pod's hugepage limit: the socket memory reserved at start on each NUMA node (768 MiB, 2750
 with jumbo frames or TSO, as the original's --socket-mem), or, when more, what every relay of
-VIRTIOFWD_MAX_RELAYS needs on one node (6 MiB each, 20 with 9 KiB buffers, plus 64 MiB of the
-EAL's own) with the other nodes' reservations: DPDK takes hugepages beyond its reservation as
-relays come, and the limit must let it. .Values.hugepages overrides it.
+VIRTIOFWD_MAX_RELAYS needs on one node (6.5 MiB each, 10.5 with 9 KiB buffers, plus 16 MiB of
+the EAL's own; make bench measures 6.0 and 10.3) with the other nodes' reservations: DPDK takes
+hugepages beyond its reservation as relays come, and the limit must let it. .Values.hugepages
+overrides it.
 */ -}}
 {{- define "vio4wd.hugepages" -}}
 {{- if .Values.hugepages }}{{ .Values.hugepages }}{{ else }}
 {{- $perNode := 768 }}
-{{- $perRelay := 6 }}
+{{- $halfMiBPerRelay := 13 }}
 {{- if or (include "vio4wd.flag" .Values.config.VIRTIOFWD_JUMBO) (include "vio4wd.flag" .Values.config.VIRTIOFWD_TSO) }}
 {{- $perNode = 2750 }}
-{{- $perRelay = 20 }}
+{{- $halfMiBPerRelay = 21 }}
 {{- end }}
 {{- $nodes := int .Values.numaNodes }}
 {{- $relays := int (default "256" .Values.config.VIRTIOFWD_MAX_RELAYS) }}
 {{- $reserved := mul $perNode $nodes }}
-{{- $relayed := add (mul $perNode (sub $nodes 1)) 64 (mul $relays $perRelay) }}
+{{- $relayed := add (mul $perNode (sub $nodes 1)) 16 (div (mul $relays $halfMiBPerRelay) 2) }}
 {{- max $reserved $relayed }}Mi
 {{- end }}
 {{- end }}
