@@ -159,7 +159,7 @@ internal static class DaemonHost
 
         services.AddSingleton(options);
         services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid, IdleSleepMaxUs: options.IdleSleepMaxUs, MaxRelays: options.MaxRelays));
-        services.AddSingleton(sp => new DaemonRuntime(options, options.MaxRelays, sp.GetRequiredService<IHostApplicationLifetime>()));
+        services.AddSingleton(sp => new DaemonRuntime(options, sp.GetRequiredService<IHostApplicationLifetime>()));
         services.AddSingleton(TestHooks.Faults.FromEnvironment());
         services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);
         services.AddSingleton(sp =>

@@ -11,7 +11,7 @@ namespace Vio4wd.Daemon.Hosting;
 /// The state the daemon's parts share: the desired state, the relays' statuses, the parts'
 /// health, and the dataplane and reconciler once <see cref="Parts.DataplaneService"/> has them up.
 /// </summary>
-internal sealed class DaemonRuntime(VirtioForwarderOptions options, int maxRelays, IHostApplicationLifetime lifetime)
+internal sealed class DaemonRuntime(VirtioForwarderOptions options, IHostApplicationLifetime lifetime)
 {
     private volatile IDataplane? _dataplane;
     private volatile Reconciler? _reconciler;
@@ -20,7 +20,7 @@ internal sealed class DaemonRuntime(VirtioForwarderOptions options, int maxRelay
 
     public VirtioForwarderOptions Options { get; } = options;
 
-    public int MaxRelays { get; } = maxRelays;
+    public int MaxRelays => Options.MaxRelays;
 
     public DesiredStateStore Desired { get; } = new();
 
