@@ -102,16 +102,17 @@ public partial class LiveMigrationTests
             }
 
             (int code, string console, string errors) = await destination;
+            // The guest's commands finish on the destination; everything else follows from them.
+            Assert.That(code, Is.Zero, $"the guest's commands on the destination\n{console}\n{errors}\nsource:\n{Text(sourceConsole)}\nrelays:\n{daemon.StandardOutput}\n{daemon.StandardError}");
             Match pings = Pings().Match(console);
             string md5 = Regex.Match(console, @"([0-9a-f]{32})\s+/tmp/down").Groups[1].Value;
-            await Eventually.UntilAsync(() => Task.FromResult(Text(serverLines).Contains("SENT", StringComparison.Ordinal)), "the server's checksum", Patience);
+            await Eventually.UntilAsync(() => Task.FromResult(Text(serverLines).Contains("SENT", StringComparison.Ordinal) || server.HasExited), "the server's checksum", Patience);
             int sent = pings.Success ? int.Parse(pings.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
             int received = pings.Success ? int.Parse(pings.Groups[2].Value, CultureInfo.InvariantCulture) : 0;
             JsonElement relayB = await Vioctl.RelayAsync(1);
             TestContext.Out.WriteLine($"pings: {sent} sent, {received} received, {sent - received} lost in the switch-over (50 ms apart)");
             Assert.Multiple(() =>
             {
-                Assert.That(code, Is.Zero, $"the guest's commands on the destination\n{console}\n{errors}\nsource:\n{Text(sourceConsole)}");
                 Assert.That(pings.Success, Is.True, console);
                 Assert.That(received, Is.GreaterThan(sent / 2), "the guest kept working through relay 1");
                 Assert.That(sent - received, Is.LessThan(100), "packets are lost in the switch-over window only (under 5 s of 50 ms pings)");

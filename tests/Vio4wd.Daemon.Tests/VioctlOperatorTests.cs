@@ -51,9 +51,15 @@ public class VioctlOperatorTests
             Assert.That(worker.GetProperty("cpu").GetInt32(), Is.EqualTo(1));
             Assert.That(worker.GetProperty("busyRatio").GetDouble(), Is.GreaterThan(0).And.LessThanOrEqualTo(1), "the worker's measured busy share");
             Assert.That(worker.GetProperty("packetsPerSecond").GetDouble(), Is.GreaterThan(0));
+            // Forwarding cost per packet, and the counters behind it for any window.
+            Assert.That(worker.GetProperty("cyclesPerPacket").GetDouble(), Is.GreaterThan(0).And.LessThan(1e6));
+            JsonElement counters = worker.GetProperty("counters");
+            Assert.That(counters.GetProperty("packets").GetUInt64(), Is.GreaterThan(0UL));
+            Assert.That(counters.GetProperty("busyCycles").GetUInt64(), Is.GreaterThan(0UL));
+            Assert.That(counters.GetProperty("cyclesPerSecond").GetUInt64(), Is.GreaterThan(1_000_000UL), "the TSC rate");
             Assert.That(worker.GetProperty("directions").EnumerateArray().Select(d => d.GetString()), Is.EquivalentTo(new[] { "0:vf_to_vm", "0:vm_to_vf" }));
             Assert.That(textCode, Is.Zero);
-            Assert.That(text, Does.Contain("BUSY").And.Contain("0:vf_to_vm 0:vm_to_vf"));
+            Assert.That(text, Does.Contain("BUSY").And.Contain("CYC/PKT").And.Contain("0:vf_to_vm 0:vm_to_vf"));
             Assert.That(bars, Does.StartWith("CPU loads\nCPU1: "));
             Assert.That(map, Does.StartWith("Worker cores affinities:\n").And.Contain("== 01 ==").And.Contain("00    00"));
         });

@@ -64,7 +64,14 @@ public sealed record ReloadView(bool Applied, IReadOnlyList<string> Errors, IRea
 public sealed record TopView(DateTimeOffset Time, double Seconds, IReadOnlyList<WorkerTopView> Workers, IReadOnlyList<RelayTopView> Relays);
 
 /// <param name="BusyRatio">Share of the window the worker spent on polls that moved packets (0 to 1).</param>
-public sealed record WorkerTopView(int Cpu, int NumaNode, double BusyRatio, double PacketsPerSecond, IReadOnlyList<string> Directions);
+/// <param name="CyclesPerPacket">TSC cycles of those polls per packet moved in the window; null without packets.</param>
+/// <param name="Counters">The worker's counters since start, for figures over any window.</param>
+public sealed record WorkerTopView(int Cpu, int NumaNode, double BusyRatio, double PacketsPerSecond, IReadOnlyList<string> Directions,
+    double? CyclesPerPacket = null, WorkerCountersView? Counters = null);
+
+/// <summary>A worker's counters since the dataplane started: TSC cycles of polls that moved packets (busy) and of empty
+/// polls and sleeps (idle), polls, packets moved, and the TSC rate to turn cycles into time.</summary>
+public sealed record WorkerCountersView(ulong BusyCycles, ulong IdleCycles, ulong Polls, ulong Packets, ulong CyclesPerSecond);
 
 public sealed record RelayTopView(int Id, DirectionTopView VfToVm, DirectionTopView VmToVf);
 

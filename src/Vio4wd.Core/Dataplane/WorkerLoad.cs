@@ -37,5 +37,16 @@ public sealed record WorkerLoad(
         return Delta(before.Packets, Packets);
     }
 
+    /// <summary>
+    /// TSC cycles of busy polls per packet moved since <paramref name="before"/>, the forwarding cost
+    /// per packet (it does not depend on how often the worker found nothing); null without packets.
+    /// </summary>
+    public double? BusyCyclesPerPacketSince(WorkerLoad before)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ulong packets = PacketsSince(before);
+        return packets == 0 ? null : (double)Delta(before.BusyCycles, BusyCycles) / packets;
+    }
+
     private static ulong Delta(ulong before, ulong after) => after >= before ? after - before : 0;
 }

@@ -49,7 +49,8 @@ public static class LoadSampler
         {
             WorkerLoad before = workerFirst.GetValueOrDefault(w.Cpu) ?? w;
             return new WorkerTopView(w.Cpu, w.NumaNode, w.BusyFractionSince(before), seconds <= 0 ? 0 : w.PacketsSince(before) / seconds,
-                DirectionsOn(w.Cpu, relaysAfter));
+                DirectionsOn(w.Cpu, relaysAfter), w.BusyCyclesPerPacketSince(before),
+                new WorkerCountersView(w.BusyCycles, w.IdleCycles, w.Polls, w.Packets, w.CyclesPerSecond));
         })];
         return new TopView(now, seconds, workers, relays);
     }

@@ -14,13 +14,14 @@ internal static class TopText
 
     public static string Format(TopView top) =>
         $"{top.Time:yyyy-MM-dd HH:mm:ss}Z, over {top.Seconds:0.0} s\n\n"
-        + TextTable.Format(["CPU", "NUMA", "BUSY", string.Empty, "PPS", "DIRECTIONS"], top.Workers.Select(w => new[]
+        + TextTable.Format(["CPU", "NUMA", "BUSY", string.Empty, "PPS", "CYC/PKT", "DIRECTIONS"], top.Workers.Select(w => new[]
         {
             Number(w.Cpu),
             Number(w.NumaNode),
             $"{w.BusyRatio * 100:0.0}%",
             "[" + Bar(w.BusyRatio, BarWidth, '|').PadRight(BarWidth) + "]",
             Rate(w.PacketsPerSecond),
+            w.CyclesPerPacket is { } cycles ? cycles.ToString("0", CultureInfo.InvariantCulture) : "-",
             w.Directions.Count == 0 ? "-" : string.Join(' ', w.Directions.Select(d => d.Replace(" (pinned)", "*", StringComparison.Ordinal))),
         }))
         + "\n\n"
