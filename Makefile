@@ -115,6 +115,7 @@ bench: build test-deps publish
 	/usr/bin/python3 bench/observability.py
 	/usr/bin/python3 bench/power.py
 	/usr/bin/python3 bench/scale.py
+	/usr/bin/python3 bench/cycles.py
 
 # Installation: self-contained .NET programs (no SDK or runtime needed on the host), compiled
 # ahead of time (ReadyToRun), with libvio4wd.so beside them in $(PREFIX)/lib/vio4wd.
