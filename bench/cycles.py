@@ -15,14 +15,12 @@ Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_PAIRS, BENCH_SIZES (e.g
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from relay_bench import DAEMON, EAL_COMMON, ROOT, Testpmd, stop_daemon
+from relay_bench import DAEMON, EAL_COMMON, ROOT, Testpmd, in_workdir, stop_daemon
 
 CTL = os.path.join(ROOT, "out", "bin", "vio4wdctl")
 WARMUP_S = float(os.environ.get("BENCH_WARMUP", "4"))
@@ -37,19 +35,8 @@ def vf_vdev(direction, size):
 
 
 def vm_packets(vm, direction):
-    """Packets the VM received (VF -> VM) or sent (VM -> VF), from 'show port stats 0'."""
-    before = len(vm.pump())
-    vm.send("show port stats 0")
-    deadline = time.time() + 10
-    key = "RX-packets" if direction == "vf_to_vm" else "TX-packets"
-    while True:
-        text = vm.pump()[before:]
-        m = re.search(key + r": (\d+)", text)
-        if m and "Tx-bps" in text:
-            return int(m.group(1))
-        if time.time() > deadline:
-            raise RuntimeError(f"no port statistics from the VM:\n{text[-2000:]}")
-        time.sleep(0.05)
+    """Packets the VM received (VF -> VM) or sent (VM -> VF)."""
+    return vm.packets("RX-packets" if direction == "vf_to_vm" else "TX-packets", 1)
 
 
 def start_vm(socket_path, direction, size):
@@ -127,14 +114,6 @@ def run_vio4wd(work, direction, size):
         stop_daemon(daemon, prefix)
 
 
-def once(measure, *args):
-    work = tempfile.mkdtemp(prefix="vio4wd-bench-cyc-")
-    try:
-        return measure(work, *args)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def spread(values):
     return f"{statistics.median(values):7.1f} ({min(values):.1f}-{max(values):.1f})"
 
@@ -150,8 +129,8 @@ def main():
         for size in SIZES:
             ours, base = [], []
             for _ in range(PAIRS):
-                base.append(once(run_testpmd, direction, size))
-                ours.append(once(run_vio4wd, direction, size))
+                base.append(in_workdir(run_testpmd, direction, size))
+                ours.append(in_workdir(run_vio4wd, direction, size))
             oc, bc = [c for c, _ in ours], [c for c, _ in base]
             orate, brate = [r / 1e6 for _, r in ours], [r / 1e6 for _, r in base]
             print(f"{direction:>9} {size:>5}  {spread(oc):>22}  {spread(bc):>22}  {statistics.median(oc) / statistics.median(bc):5.2f}  "

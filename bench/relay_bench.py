@@ -77,12 +77,16 @@ class Testpmd:
 
     def rx_packets(self, ports=2):
         """Sum of RX-packets over the first `ports` ports, from 'show port stats all'."""
+        return self.packets("RX-packets", ports)
+
+    def packets(self, counter, ports):
+        """Sum of a counter (RX-packets, TX-packets) over the first `ports` ports, from 'show port stats all'."""
         before = len(self.pump())
         self.send("show port stats all")
         deadline = time.time() + 10
         while True:
             text = self.pump()[before:]
-            counts = re.findall(r"RX-packets: (\d+)", text)
+            counts = re.findall(counter + r": (\d+)", text)
             if len(counts) >= ports and text.count("Tx-bps") >= ports:
                 return sum(int(c) for c in counts[:ports])
             if time.time() > deadline:
@@ -160,6 +164,15 @@ def run_vio4wd(work, size, extra=()):
         stop_daemon(daemon, prefix)
 
 
+def in_workdir(measure, *args):
+    """measure(work, *args) with a temporary directory of its own, removed afterwards."""
+    work = tempfile.mkdtemp(prefix="vio4wd-bench-")
+    try:
+        return measure(work, *args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def stop_daemon(daemon, prefix):
     """SIGTERM, as systemd stops it; its DPDK runtime folder goes with it."""
     daemon.send_signal(signal.SIGTERM)
@@ -179,12 +192,8 @@ def main():
     for size in SIZES:
         base, ours = [], []
         for _ in range(ROUNDS):
-            work = tempfile.mkdtemp(prefix="vio4wd-bench-")
-            try:
-                base.append(run_testpmd(work, size))
-                ours.append(run_vio4wd(work, size))
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
+            base.append(in_workdir(run_testpmd, size))
+            ours.append(in_workdir(run_vio4wd, size))
         b, o = statistics.median(base), statistics.median(ours)
         bb, ob = max(base), max(ours)
         runs = " ".join(f"{x / 1e6:.2f}/{y / 1e6:.2f}" for x, y in zip(ours, base))

@@ -14,14 +14,12 @@ Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_ROUNDS, BENCH_SCALE (e.
 """
 
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from relay_bench import DAEMON, EAL_COMMON, Testpmd, stop_daemon
+from relay_bench import DAEMON, EAL_COMMON, Testpmd, in_workdir, stop_daemon
 
 WARMUP_S = float(os.environ.get("BENCH_WARMUP", "5"))
 WINDOW_S = float(os.environ.get("BENCH_WINDOW", "3"))
@@ -91,14 +89,6 @@ def run_vio4wd(work, vfs):
         stop_daemon(daemon, prefix)
 
 
-def once(measure):
-    work = tempfile.mkdtemp(prefix="vio4wd-bench-scale-")
-    try:
-        return measure(work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def main():
     if not os.access(DAEMON, os.X_OK):
         sys.exit(f"{DAEMON} is missing: run 'make build' first")
@@ -108,16 +98,16 @@ def main():
     for n in COUNTS:
         ours, base = [], []
         for _ in range(ROUNDS):
-            base.append(once(lambda work: run_testpmd(work, n)))
-            ours.append(once(lambda work: run_vio4wd(work, [f"net_null{i}" for i in range(n)])))
+            base.append(in_workdir(run_testpmd, n))
+            ours.append(in_workdir(run_vio4wd, [f"net_null{i}" for i in range(n)]))
         o, b = statistics.median(ours), statistics.median(base)
         runs = " ".join(f"{x / 1e6:.2f}/{y / 1e6:.2f}" for x, y in zip(ours, base))
         print(f"{n:>6}  {o / 1e6:>11.2f}  {b / 1e6:>12.2f}  {o / b if b else 0:>6.2f}   {runs}", flush=True)
 
     alone, crowded = [], []
     for _ in range(ROUNDS):
-        alone.append(once(lambda work: run_vio4wd(work, ["net_null0"])))
-        crowded.append(once(lambda work: run_vio4wd(work, ["net_null0"] + [f"net_ring{i}" for i in range(1, IDLE + 1)])))
+        alone.append(in_workdir(run_vio4wd, ["net_null0"]))
+        crowded.append(in_workdir(run_vio4wd, ["net_null0"] + [f"net_ring{i}" for i in range(1, IDLE + 1)]))
     a, c = statistics.median(alone), statistics.median(crowded)
     print(f"\nidle relays: one busy relay alone {a / 1e6:.2f} Mpps, with {IDLE} idle relays (VMs connected, quiet VFs) "
           f"on the same worker {c / 1e6:.2f} Mpps: {c / a if a else 0:.2f}x")
