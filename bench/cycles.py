@@ -9,7 +9,8 @@ packet over the measuring window (`vio4wdctl top -o json`); testpmd's is its own
 count only polls that moved packets, so the figure does not depend on how the host schedules the VM
 stand-in; Mpps at the VM side is printed beside it. Runs alternate, BENCH_PAIRS pairs (default 10);
 medians, spread (min-max) and ratios.
-Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_PAIRS, BENCH_SIZES (e.g. 64,1518).
+Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_PAIRS, BENCH_SIZES (e.g. 64,1518), BENCH_DIRECTIONS
+(vf_to_vm,vm_to_vf).
 """
 
 import json
@@ -27,7 +28,7 @@ WARMUP_S = float(os.environ.get("BENCH_WARMUP", "4"))
 WINDOW_S = float(os.environ.get("BENCH_WINDOW", "3"))
 PAIRS = int(os.environ.get("BENCH_PAIRS", "10"))
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "64,1518").split(",")]
-DIRECTIONS = ("vf_to_vm", "vm_to_vf")
+DIRECTIONS = tuple(os.environ.get("BENCH_DIRECTIONS", "vf_to_vm,vm_to_vf").split(","))
 
 
 def vf_vdev(direction, size):

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane.h"
+#include "staging.h"
 #include "errors.h"
 
 
@@ -189,17 +190,7 @@ dp_unplace(struct relay *r, enum dir d)
 void
 dp_drop_staged(struct relay *r, enum dir d)
 {
-	struct staging *st = &r->dirs[d].stage;
-	struct dir_counters *c = &r->dirs[d].ctr;
-	uint16_t i;
-
-	for (i = 0; i < st->count; i++) {
-		c->drop_unavail_packets++;
-		c->drop_unavail_bytes += rte_pktmbuf_pkt_len(st->pkts[i]);
-		rte_pktmbuf_free(st->pkts[i]);
-	}
-	st->count = 0;
-	st->held = false;
+	stage_drop_all(&r->dirs[d].stage, &r->dirs[d].ctr);
 }
 
 static void

@@ -50,6 +50,7 @@ enum dir {
 struct staging {
 	struct rte_mbuf *pkts[BURST_LEN];
 	uint32_t hash[BURST_LEN];
+	uint64_t bytes;          /* the packets' total length, so a burst sent whole needs no second pass */
 	uint16_t count;
 	bool held;               /* the destination refused part of it */
 	uint64_t stalled_since;  /* TSC when the VF last took nothing of it; 0 = it did */

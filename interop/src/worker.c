@@ -20,64 +20,29 @@
 #include <rte_vhost.h>
 
 #include "dataplane.h"
+#include "staging.h"
 
 #define IDLE_SLEEP_US 1000
 /* Empty polls of ready relays before the first back-off sleep: a few
  * microseconds of spinning, so bursty traffic does not pay for sleeps. */
 #define IDLE_SPIN_POLLS 512
 
-static inline void
-count_drops(struct dir_counters *c, struct rte_mbuf **pkts, uint16_t n)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++) {
-		c->drop_unavail_packets++;
-		c->drop_unavail_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		rte_pktmbuf_free(pkts[i]);
-	}
-}
-
-static inline void
-drop_all(struct staging *st, struct dir_counters *c)
-{
-	count_drops(c, st->pkts, st->count);
-	st->count = 0;
-	st->held = false;
-	st->stalled_since = 0;
-}
-
-static inline uint64_t
-sum_bytes(struct rte_mbuf **pkts, uint16_t n)
-{
-	uint64_t bytes = 0;
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	return bytes;
-}
+/* What one poll of a direction did. */
+struct poll {
+	unsigned int received;   /* packets taken from the source */
+	unsigned int sent;       /* packets the destination took (or dropped) */
+	bool ready;              /* both sides were present */
+};
 
 /* Count a burst once when the destination first refuses (part of) it. */
 static inline void
-note_held(struct staging *st, struct dir_counters *c, bool refused)
+note_held(struct staging *st, struct dir_counters *c)
 {
+	bool refused = st->count > 0;
+
 	if (refused && !st->held)
 		c->held_bursts++;
 	st->held = refused;
-}
-
-/* Keep the unsent tail of the staging buffer at its front, in order. */
-static inline void
-stage_consume(struct staging *st, uint16_t sent)
-{
-	uint16_t i;
-
-	for (i = sent; i < st->count; i++) {
-		st->pkts[i - sent] = st->pkts[i];
-		st->hash[i - sent] = st->hash[i];
-	}
-	st->count -= sent;
 }
 
 /*
@@ -100,28 +65,24 @@ vf_drop_stalled(struct staging *st, struct dir_counters *c)
 	}
 	if (now - st->stalled_since < rte_get_tsc_hz() / 1000 * VF_STALL_MS)
 		return;
-	c->drop_invalid_packets++;
-	c->drop_invalid_bytes += rte_pktmbuf_pkt_len(st->pkts[0]);
-	rte_pktmbuf_free(st->pkts[0]);
-	stage_consume(st, 1);
+	stage_drop_invalid(st, c, 0);
 	st->stalled_since = 0;
 	st->held = st->count > 0;
 }
 
-static inline void
+static inline unsigned int
 vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 {
 	uint16_t sent;
 
 	sent = rte_eth_tx_burst(r->port, 0, st->pkts, st->count);
-	c->tx_packets += sent;
-	c->tx_bytes += sum_bytes(st->pkts, sent);
-	note_held(st, c, sent < st->count);
-	stage_consume(st, sent);
+	stage_sent(st, c, sent, false);
+	note_held(st, c);
 	if (sent > 0 || st->count == 0)
 		st->stalled_since = 0;
 	else
 		vf_drop_stalled(st, c);
+	return sent;
 }
 
 /*
@@ -133,20 +94,13 @@ vf_transmit(struct relay *r, struct staging *st, struct dir_counters *c)
 static inline void
 vf_prepare(struct relay *r, struct staging *st, struct dir_counters *c)
 {
-	uint16_t done = 0, i;
+	uint16_t done = 0;
 
 	while (done < st->count) {
 		done += rte_eth_tx_prepare(r->port, 0, st->pkts + done, st->count - done);
 		if (done == st->count)
 			break;
-		c->drop_invalid_packets++;
-		c->drop_invalid_bytes += rte_pktmbuf_pkt_len(st->pkts[done]);
-		rte_pktmbuf_free(st->pkts[done]);
-		for (i = done + 1; i < st->count; i++) {
-			st->pkts[i - 1] = st->pkts[i];
-			st->hash[i - 1] = st->hash[i];
-		}
-		st->count--;
+		stage_drop_invalid(st, c, done);
 	}
 }
 
@@ -166,56 +120,57 @@ next_tx_queue(struct relay *r, uint32_t mask)
 	return (int)q;
 }
 
-/* Returns the number of packets moved; *ready tells whether both sides
- * were present. */
-static unsigned int
-relay_vm_to_vf(struct relay *r, bool *ready)
+static void
+relay_vm_to_vf(struct relay *r, struct poll *p)
 {
 	struct staging *st = &r->dirs[DIR_VM_TO_VF].stage;
 	struct dir_counters *c = &r->dirs[DIR_VM_TO_VF].ctr;
 	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
 	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
-	uint16_t before = st->count, n, i;
 	uint64_t bytes = 0, offloads = 0;
 	struct rte_mempool *mp;
+	uint16_t n, i;
 	int q;
 
 	if (vid >= 0 && port_ok)
-		*ready = true;
+		p->ready = true;
 	if (st->count > 0) {
 		if (!port_ok) {
-			drop_all(st, c);
+			p->sent += st->count;
+			stage_drop_all(st, c);
 		} else {
-			vf_transmit(r, st, c);
+			p->sent += vf_transmit(r, st, c);
 		}
 		if (st->count > 0)
-			return before - st->count;
+			return;
 	}
 	if (vid < 0)
-		return before;
+		return;
 	mp = __atomic_load_n(&r->pool, __ATOMIC_ACQUIRE);
 	q = next_tx_queue(r, __atomic_load_n(&r->tx_q_mask, __ATOMIC_ACQUIRE));
 	if (q < 0 || mp == NULL)
-		return before;
+		return;
 	n = rte_vhost_dequeue_burst(vid, 2 * q + 1, mp, st->pkts, BURST_LEN);
 	if (n == 0)
-		return before;
-	st->count = n;
-	c->rx_packets += n;
+		return;
 	for (i = 0; i < n; i++) {
 		bytes += rte_pktmbuf_pkt_len(st->pkts[i]);
 		offloads |= st->pkts[i]->ol_flags;
 	}
+	st->count = n;
+	st->bytes = bytes;
+	c->rx_packets += n;
 	c->rx_bytes += bytes;
 	c->queue_packets[q] += n;
+	p->received += n;
 	if (!port_ok) {
-		drop_all(st, c);
-	} else {
-		if ((offloads & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0)
-			vf_prepare(r, st, c);
-		vf_transmit(r, st, c);
+		p->sent += n;
+		stage_drop_all(st, c);
+		return;
 	}
-	return before + n;
+	if ((offloads & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0)
+		vf_prepare(r, st, c);
+	p->sent += vf_transmit(r, st, c);
 }
 
 /* The k-th enabled queue of a mask. */
@@ -227,123 +182,142 @@ nth_queue(uint32_t mask, unsigned int k)
 	return __builtin_ctz(mask);
 }
 
+/* Enqueue n packets to one guest RX queue; returns how many it took. The
+ * vhost library copies them: the caller frees those. */
+static inline uint16_t
+vm_enqueue_queue(int vid, unsigned int q, struct rte_mbuf **pkts, uint16_t n, struct dir_counters *c)
+{
+	uint16_t done = rte_vhost_enqueue_burst(vid, 2 * q, pkts, n);
+
+	c->queue_packets[q] += done;
+	return done;
+}
+
+/*
+ * Several guest RX queues: each packet goes to the queue of its flow hash,
+ * as the original (h & (n-1) for a power of two, else h % n, then the k-th
+ * enabled queue). Packets are grouped per queue in one counting pass; what
+ * a full queue refuses stays staged in order, so each flow keeps its order.
+ */
 static void
+vm_enqueue_spread(int vid, uint32_t mask, unsigned int nq, struct staging *st, struct dir_counters *c)
+{
+	uint16_t end[MAX_QUEUE_PAIRS + 1] = { 0 };
+	struct rte_mbuf *group[BURST_LEN];
+	uint8_t slot_of[BURST_LEN], k_of[BURST_LEN];
+	bool sent[BURST_LEN] = { false };
+	uint16_t i, k, start, done, kept = 0;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < st->count; i++) {
+		k_of[i] = (nq & (nq - 1)) == 0 ? (st->hash[i] & (nq - 1)) : (st->hash[i] % nq);
+		end[k_of[i] + 1]++;
+	}
+	for (k = 1; k <= nq; k++)
+		end[k] += end[k - 1];
+	/* end[k] is where queue k's group starts; placing a packet moves it
+	 * on, so it ends where its group ends. */
+	for (i = 0; i < st->count; i++) {
+		slot_of[i] = end[k_of[i]]++;
+		group[slot_of[i]] = st->pkts[i];
+	}
+	for (k = 0, start = 0; k < nq; start = end[k], k++) {
+		if (end[k] == start)
+			continue;
+		done = vm_enqueue_queue(vid, nth_queue(mask, k), group + start, end[k] - start, c);
+		bytes += sum_bytes(group + start, done);
+		rte_pktmbuf_free_bulk(group + start, done);
+		for (i = start; i < start + done; i++)
+			sent[i] = true;
+	}
+	for (i = 0; i < st->count; i++) {
+		if (sent[slot_of[i]])
+			continue;
+		st->pkts[kept] = st->pkts[i];
+		st->hash[kept] = st->hash[i];
+		kept++;
+	}
+	c->tx_packets += st->count - kept;
+	c->tx_bytes += bytes;
+	st->bytes -= bytes;
+	st->count = kept;
+}
+
+/* Returns how many packets the guest took. */
+static inline unsigned int
 vm_enqueue(struct relay *r, int vid, struct staging *st, struct dir_counters *c)
 {
 	uint32_t mask = __atomic_load_n(&r->rx_q_mask, __ATOMIC_ACQUIRE);
 	unsigned int nq = __builtin_popcount(mask);
-	struct rte_mbuf *group[BURST_LEN];
-	uint8_t queue_of[BURST_LEN];
-	bool sent[BURST_LEN];
-	uint16_t i, j, n, done, kept;
-	uint64_t bytes;
+	uint16_t before = st->count, done;
 
-	if (nq == 0) {
-		note_held(st, c, true);
-		return;
+	if (nq == 1) {
+		/* The usual guest: one queue, the burst as it came. */
+		done = vm_enqueue_queue(vid, __builtin_ctz(mask), st->pkts, st->count, c);
+		stage_sent(st, c, done, true);
+	} else if (nq > 1) {
+		vm_enqueue_spread(vid, mask, nq, st, c);
 	}
-	/* Queue per packet from the flow hash, as the original: h & (n-1)
-	 * for a power of two, else h % n, then the k-th enabled queue. */
-	for (i = 0; i < st->count; i++) {
-		unsigned int k = 0;
-
-		if (nq > 1)
-			k = (nq & (nq - 1)) == 0 ? (st->hash[i] & (nq - 1)) : (st->hash[i] % nq);
-		queue_of[i] = nth_queue(mask, k);
-		sent[i] = false;
-	}
-	for (i = 0; i < st->count; i++) {
-		unsigned int q = queue_of[i];
-
-		if (sent[i] || queue_of[i] == 0xff)
-			continue;
-		n = 0;
-		for (j = i; j < st->count; j++)
-			if (queue_of[j] == q && !sent[j])
-				group[n++] = st->pkts[j];
-		done = rte_vhost_enqueue_burst(vid, 2 * q, group, n);
-		bytes = sum_bytes(group, done);
-		c->tx_packets += done;
-		c->tx_bytes += bytes;
-		c->queue_packets[q] += done;
-		/* Mark the first 'done' packets of the group sent; the rest
-		 * of this queue stays, so the flow keeps its order. */
-		for (j = i; j < st->count; j++) {
-			if (queue_of[j] != q || sent[j])
-				continue;
-			if (done > 0) {
-				sent[j] = true;
-				rte_pktmbuf_free(st->pkts[j]);
-				done--;
-			} else {
-				queue_of[j] = 0xff;
-			}
-		}
-	}
-	kept = 0;
-	for (i = 0; i < st->count; i++)
-		if (!sent[i])
-			kept++;
-	note_held(st, c, kept > 0);
-	kept = 0;
-	for (i = 0; i < st->count; i++)
-		if (!sent[i]) {
-			st->pkts[kept] = st->pkts[i];
-			st->hash[kept] = st->hash[i];
-			kept++;
-		}
-	st->count = kept;
+	note_held(st, c);
+	return before - st->count;
 }
 
-static unsigned int
-relay_vf_to_vm(struct relay *r, bool *ready)
+static void
+relay_vf_to_vm(struct relay *r, struct poll *p)
 {
 	struct staging *st = &r->dirs[DIR_VF_TO_VM].stage;
 	struct dir_counters *c = &r->dirs[DIR_VF_TO_VM].ctr;
 	int vid = __atomic_load_n(&r->vid, __ATOMIC_ACQUIRE);
 	bool port_ok = __atomic_load_n(&r->port_ready, __ATOMIC_ACQUIRE);
-	uint16_t before = st->count, n, i;
+	uint16_t n, i;
 
 	if (vid >= 0 && port_ok)
-		*ready = true;
+		p->ready = true;
 	if (st->count > 0) {
 		if (vid < 0) {
-			drop_all(st, c);
+			p->sent += st->count;
+			stage_drop_all(st, c);
 		} else {
-			vm_enqueue(r, vid, st, c);
+			p->sent += vm_enqueue(r, vid, st, c);
 		}
 		if (st->count > 0)
-			return before - st->count;
+			return;
 	}
 	if (!port_ok)
-		return before;
+		return;
 	n = rte_eth_rx_burst(r->port, 0, st->pkts, BURST_LEN);
 	if (n == 0)
-		return before;
+		return;
 	st->count = n;
+	st->bytes = sum_bytes(st->pkts, n);
 	c->rx_packets += n;
-	c->rx_bytes += sum_bytes(st->pkts, n);
+	c->rx_bytes += st->bytes;
+	p->received += n;
 	if (vid < 0) {
-		drop_all(st, c);
-		return before + n;
+		p->sent += n;
+		stage_drop_all(st, c);
+		return;
 	}
 	if (__builtin_popcount(__atomic_load_n(&r->rx_q_mask, __ATOMIC_RELAXED)) > 1)
 		for (i = 0; i < n; i++)
 			st->hash[i] = flow_hash(st->pkts[i]);
-	vm_enqueue(r, vid, st, c);
-	return before + n;
+	p->sent += vm_enqueue(r, vid, st, c);
 }
 
-/* Sleep off-line for RCU, so grace periods do not wait for the sleep. */
-static void
+/* Sleep off-line for RCU, so grace periods do not wait for the sleep.
+ * Returns the time it woke. */
+static uint64_t
 worker_sleep(struct worker *w, unsigned int us, uint64_t since)
 {
 	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	uint64_t now;
 
 	rte_rcu_qsbr_thread_offline(dp.qsbr, w->lcore);
 	nanosleep(&ts, NULL);
 	rte_rcu_qsbr_thread_online(dp.qsbr, w->lcore);
-	w->idle_cycles += rte_rdtsc() - since;
+	now = rte_rdtsc();
+	w->idle_cycles += now - since;
+	return now;
 }
 
 int
@@ -353,45 +327,48 @@ worker_main(void *arg)
 	unsigned int lcore = w->lcore;
 	unsigned int empty_polls = 0;
 	uint32_t backoff_us = 0;
+	uint64_t t0, t1;
 
 	/* Sleeps of a few microseconds mean what they say only with a fine
 	 * timer slack (50 us by default). */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	/* One TSC read per poll: a poll ends where the next begins. */
+	t0 = rte_rdtsc();
 	while (!dp.stopping) {
-		uint64_t t0 = rte_rdtsc(), t1;
 		struct task_list *tl = __atomic_load_n(&w->tasks, __ATOMIC_ACQUIRE);
-		unsigned int i, moved = 0;
-		bool ready = false;
+		struct poll p = { 0 };
+		unsigned int i;
 
 		for (i = 0; i < tl->n; i++) {
 			struct task *t = &tl->t[i];
 
 			if (t->dir == DIR_VM_TO_VF)
-				moved += relay_vm_to_vf(t->relay, &ready);
+				relay_vm_to_vf(t->relay, &p);
 			else
-				moved += relay_vf_to_vm(t->relay, &ready);
+				relay_vf_to_vm(t->relay, &p);
 		}
 		rte_rcu_qsbr_quiescent(dp.qsbr, lcore);
 		t1 = rte_rdtsc();
 		w->polls++;
-		w->packets += moved;
-		if (moved > 0)
+		w->packets += p.received;
+		if (p.received + p.sent > 0)
 			w->busy_cycles += t1 - t0;
 		else
 			w->idle_cycles += t1 - t0;
-		if (!ready) {
+		t0 = t1;
+		if (!p.ready) {
 			/* Nothing can flow here: do not burn the core. A source
 			 * whose peer is absent is drained (and its frames counted
 			 * as dropped) once per sleep. */
-			worker_sleep(w, IDLE_SLEEP_US, t1);
-		} else if (moved > 0) {
+			t0 = worker_sleep(w, IDLE_SLEEP_US, t1);
+		} else if (p.received + p.sent > 0) {
 			empty_polls = 0;
 			backoff_us = 0;
 		} else if (dp.opts.idle_sleep_max_us > 0 && ++empty_polls >= IDLE_SPIN_POLLS) {
 			/* Idle relays: sleep, twice as long each time nothing
 			 * came, up to the bound; the first packet ends it. */
 			backoff_us = backoff_us == 0 ? 1 : RTE_MIN(backoff_us * 2, dp.opts.idle_sleep_max_us);
-			worker_sleep(w, backoff_us, t1);
+			t0 = worker_sleep(w, backoff_us, t1);
 		}
 	}
 	rte_rcu_qsbr_thread_offline(dp.qsbr, lcore);
