@@ -178,13 +178,14 @@ dp_place(struct relay *r, enum dir d)
 	return dp_publish_tasks();
 }
 
-void
+bool
 dp_unplace(struct relay *r, enum dir d)
 {
 	if (r->cpu[d] < 0)
-		return;
+		return false;
 	r->cpu[d] = -1;
 	dp_publish_tasks();
+	return true;
 }
 
 void

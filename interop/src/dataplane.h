@@ -183,8 +183,9 @@ void dp_synchronize(void);
 /* Place a direction on its pinned or least-loaded worker (two-phase, so a
  * direction never runs on two workers at once). */
 int dp_place(struct relay *r, enum dir d);
-/* Take a direction off its worker; its staging buffer is then ours. */
-void dp_unplace(struct relay *r, enum dir d);
+/* Take a direction off its worker; its staging buffer is then ours.
+ * Returns whether it waited for a grace period (it ran somewhere). */
+bool dp_unplace(struct relay *r, enum dir d);
 /* Free what a direction still holds, counting it as dropped. */
 void dp_drop_staged(struct relay *r, enum dir d);
 

@@ -337,10 +337,12 @@ vio4wd_relay_detach(unsigned int relay)
 		dp_unlock();
 		return set_error(ENOENT, "relay %u has no device", relay);
 	}
-	/* No worker may be inside a burst on the port when it stops. */
+	/* No worker may be inside a burst on the port when it stops: the
+	 * grace period that takes the direction off its worker covers the
+	 * retracted port too. */
 	__atomic_store_n(&r->port_ready, false, __ATOMIC_RELEASE);
-	dp_synchronize();
-	dp_unplace(r, DIR_VF_TO_VM);
+	if (!dp_unplace(r, DIR_VF_TO_VM))
+		dp_synchronize();
 	dp_drop_staged(r, DIR_VF_TO_VM);
 	release_device(r);
 	dp_release_pool_if_unused(r);

@@ -240,10 +240,11 @@ on_destroy_device(int vid)
 		dp_unlock();
 		return;
 	}
-	/* After the grace period no worker is inside a burst on this vid. */
+	/* After the grace period (the one that takes the direction off its
+	 * worker, if it ran) no worker is inside a burst on this vid. */
 	__atomic_store_n(&r->vid, -1, __ATOMIC_RELEASE);
-	dp_synchronize();
-	dp_unplace(r, DIR_VM_TO_VF);
+	if (!dp_unplace(r, DIR_VM_TO_VF))
+		dp_synchronize();
 	dp_drop_staged(r, DIR_VM_TO_VF);
 	__atomic_store_n(&r->rx_q_mask, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->tx_q_mask, 0, __ATOMIC_RELEASE);

@@ -13,6 +13,9 @@ public sealed class EalSession : IAsyncDisposable
     private readonly ControlThread _control;
     private bool _disposed;
 
+    /// <summary>The name of the thread that runs EAL and every DPDK control call (the main lcore).</summary>
+    public const string ControlThreadName = "dpdk-control";
+
     private EalSession(ControlThread control, IReadOnlyList<string> arguments, int mainLcore)
     {
         _control = control;
@@ -38,7 +41,7 @@ public sealed class EalSession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(arguments);
         DpdkBuild.EnsureLoaded();
         string[] argv = [programName, .. arguments];
-        var control = new ControlThread("dpdk-control");
+        var control = new ControlThread(ControlThreadName);
         try
         {
             int mainLcore = await control.InvokeAsync(() =>

@@ -8,7 +8,8 @@ using Vio4wd.Ovsdb.Protocol;
 namespace Vio4wd.Ovsdb;
 
 /// <summary>A monitor's notification: its id and the rows that changed.</summary>
-public sealed record MonitorUpdate(JToken MonitorId, IReadOnlyList<RowChange> Changes);
+/// <param name="ReceivedAt">When it arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</param>
+public sealed record MonitorUpdate(JToken MonitorId, IReadOnlyList<RowChange> Changes, long ReceivedAt);
 
 /// <summary>
 /// One JSON-RPC session with an OVSDB server (RFC 7047). Requests time out; a timed-out or
@@ -156,7 +157,7 @@ public sealed class OvsdbConnection : IAsyncDisposable
     }
 
     private void Publish(JToken monitorId, IReadOnlyList<RowChange> changes) =>
-        _updates.Writer.TryWrite(new MonitorUpdate(monitorId, changes));
+        _updates.Writer.TryWrite(new MonitorUpdate(monitorId, changes, System.Diagnostics.Stopwatch.GetTimestamp()));
 
     private async Task<T> CallAsync<T>(string method, object?[] arguments, CancellationToken cancellationToken)
     {

@@ -160,18 +160,20 @@ public sealed partial class OvsdbMonitor
             _connection = connection;
             _lastError = null;
             ConnectionChanged?.Invoke(true);
-            await PublishAsync(cache, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(cache, null, cancellationToken).ConfigureAwait(false);
             double took = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             LogConnected(_logger, _endpoint.Text, connection.MonitorMethod ?? "monitor", initial.Count, took);
             while (await connection.Updates.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 // A burst of notifications becomes one snapshot.
+                long? received = null;
                 while (connection.Updates.TryRead(out MonitorUpdate? update))
                 {
+                    received ??= update.ReceivedAt;
                     cache.Apply(update.Changes);
                 }
 
-                await PublishAsync(cache, cancellationToken).ConfigureAwait(false);
+                await PublishAsync(cache, received, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -202,11 +204,11 @@ public sealed partial class OvsdbMonitor
         return chosen;
     }
 
-    private async Task PublishAsync(OvsdbTableCache cache, CancellationToken cancellationToken)
+    private async Task PublishAsync(OvsdbTableCache cache, long? received, CancellationToken cancellationToken)
     {
         if (SnapshotChanged is { } handler)
         {
-            await handler(cache.Snapshot(), cancellationToken).ConfigureAwait(false);
+            await handler(cache.Snapshot() with { ReceivedAt = received }, cancellationToken).ConfigureAwait(false);
         }
     }
 

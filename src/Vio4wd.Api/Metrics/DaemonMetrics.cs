@@ -63,6 +63,7 @@ public sealed class DaemonMetrics : IDisposable
     private readonly Counter _failures;
     private readonly Counter _resyncs;
     private readonly Histogram _passDuration;
+    private readonly Histogram _plugDuration;
     private readonly Gauge _ready;
     private readonly Gauge _relays;
     private readonly ISweepable[] _relaySeries;
@@ -112,6 +113,9 @@ public sealed class DaemonMetrics : IDisposable
         _resyncs = f.CreateCounter("vio4wd_reconcile_resyncs_total", "Full resyncs (periodic, after lost events, or asked for).");
         _passDuration = f.CreateHistogram("vio4wd_reconcile_duration_seconds", "Duration of reconcile passes over one relay.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 4, 9) });
+        _plugDuration = f.CreateHistogram("vio4wd_plug_duration_seconds",
+            "From the input that changed a relay (an OVSDB update, a ZMQ request, a file, a reload) to the pass that applied it: stage plug (the relay became Ready), unplug (it stopped forwarding), change (other changes); row: to its OVSDB row saying ready.",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 12) });
         _ready = f.CreateGauge("vio4wd_ready", "1 once the first pass over the configured relays is done.");
         _relays = f.CreateGauge("vio4wd_relays", "Relays the daemon knows (desired or live).");
         f.CreateGauge("vio4wd_build_info", "1, with the daemon's and DPDK's versions.", ["version", "dpdk_version"])
@@ -129,6 +133,9 @@ public sealed class DaemonMetrics : IDisposable
 
     /// <summary>Called by the reconciler after each pass (passes and failures are counted from its own totals).</summary>
     public void ObservePass(TimeSpan duration) => _passDuration.Observe(duration.TotalSeconds);
+
+    /// <param name="stage">plug, unplug, change or row.</param>
+    public void ObservePlug(string stage, double milliseconds) => _plugDuration.WithLabels(stage).Observe(milliseconds / 1000);
 
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {

@@ -108,7 +108,21 @@ public sealed record RelayView(
     int QueuePairs,
     bool LiveMigration,
     DeviceCountersView? DeviceCounters,
-    ulong VirtioFeatures = 0);
+    ulong VirtioFeatures = 0,
+    PlugView? LastPlug = null);
+
+/// <summary>
+/// The relay's last change of desired state, traced from the input that asked for it to the pass
+/// that applied it. Times in milliseconds after the input.
+/// </summary>
+/// <param name="Kind">plug (the relay became Ready), unplug (it stopped forwarding), change (anything else); null while in progress.</param>
+/// <param name="Source">What asked for it: a source (ovsdb, zmq, files, config) or pins.</param>
+/// <param name="DoneMs">To the end of the pass that applied it; null while in progress.</param>
+/// <param name="RowMs">To the source's record saying so (an OVSDB row's virtio_forwarder_state=ready acknowledged); null if none.</param>
+public sealed record PlugView(string? Kind, string Source, DateTimeOffset Started, double? DoneMs, double? RowMs, string? SlowestStep, double? SlowestMs, IReadOnlyList<PlugStepView> Steps);
+
+/// <summary>A step of a traced change: what happened, in milliseconds after the input.</summary>
+public sealed record PlugStepView(string Name, double AtMs);
 
 public sealed record EventView(DateTimeOffset Time, string Type, string Reason, string Message);
 

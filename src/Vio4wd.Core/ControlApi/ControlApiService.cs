@@ -25,7 +25,8 @@ public sealed class ControlApiService(
     Func<bool> ready,
     string version,
     OperatorControls controls,
-    TimeProvider? time = null) : IControlApi
+    TimeProvider? time = null,
+    PlugTracer? plugs = null) : IControlApi
 {
     public const int MaxStatsDelayMs = 60_000;
 
@@ -46,7 +47,7 @@ public sealed class ControlApiService(
             known[want.Spec.RelayId] = Pending(want);
         }
 
-        return [.. known.Values.OrderBy(s => s.Id).Select(status => RelayViews.Of(status with { Live = live.GetValueOrDefault(status.Id) }))];
+        return [.. known.Values.OrderBy(s => s.Id).Select(status => RelayViews.Of(status with { Live = live.GetValueOrDefault(status.Id) }, plugs?.Last(status.Id)))];
     }
 
     public async Task<IReadOnlyList<RelayStatsSample>> StatsAsync(int delayMs, bool includeInactive)
@@ -85,7 +86,7 @@ public sealed class ControlApiService(
             ?? throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
                 + (statuses.Get(relay)?.LastError is { } error ? $": {error}" : string.Empty));
         RelayState live = await running.GetRelayAsync(relay).ConfigureAwait(false);
-        return RelayViews.Of(status with { Live = live });
+        return RelayViews.Of(status with { Live = live }, plugs?.Last(relay));
     }
 
     /// <summary>What sources refused from their input, and the claims that lost to earlier ones.</summary>

@@ -7,7 +7,7 @@ namespace Vio4wd.Core.ControlApi;
 /// <summary>The control plane's view of a relay, shaped for the tools (<see cref="RelayView"/>).</summary>
 public static class RelayViews
 {
-    public static RelayView Of(RelayStatus status)
+    public static RelayView Of(RelayStatus status, PlugTrace? lastPlug = null)
     {
         ArgumentNullException.ThrowIfNull(status);
         RelayState? live = status.Live;
@@ -31,8 +31,12 @@ public static class RelayViews
             live?.Vm.QueuePairs ?? 0,
             live?.Vm.LiveMigration ?? false,
             live?.Device.Attached == true ? Counters(live.Device.Counters) : null,
-            live?.Vm.Connected == true ? live.Vm.NegotiatedFeatures : 0);
+            live?.Vm.Connected == true ? live.Vm.NegotiatedFeatures : 0,
+            lastPlug is null ? null : Plug(lastPlug));
     }
+
+    private static PlugView Plug(PlugTrace t) =>
+        new(t.Kind, t.Source, t.Started, t.DoneMs, t.RowMs, t.Slowest?.Name, t.Slowest?.Ms, [.. t.Steps.Select(s => new PlugStepView(s.Name, s.AtMs))]);
 
     private static DirectionCpuView Placement(DirectionPlacement? placement) => new(placement?.Cpu, placement?.PinnedCpu);
 

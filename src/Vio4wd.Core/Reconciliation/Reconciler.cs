@@ -65,14 +65,19 @@ public sealed class Reconciler : IDisposable
             QueueLimit = int.MaxValue,
             AutoReplenishment = true,
         });
-        _desired.Changed += ids =>
+        _desired.Changed += change =>
         {
-            foreach (int id in ids)
+            foreach (int id in change.Relays)
             {
+                Plugs?.Begin(id, _desired.Get(id)?.Generation, _statuses.Get(id)?.Ready == true, change.Cause, change.InputAt);
                 _work.Add(id);
+                Step(id, "queued");
             }
         };
     }
+
+    /// <summary>Where each change of a relay's desired state is traced step by step (none: not traced).</summary>
+    public PlugTracer? Plugs { get; init; }
 
     /// <summary>Called with every event recorded on a relay (for the log).</summary>
     public Action<int, RelayEvent>? EventRecorded { get; init; }
@@ -153,12 +158,14 @@ public sealed class Reconciler : IDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 int id = await _work.TakeAsync(cancellationToken).ConfigureAwait(false);
+                Step(id, "dequeued");
                 long started = 0;
                 bool failed = false;
                 try
                 {
                     using RateLimitLease lease = await _limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
                     started = _time.GetTimestamp();
+                    Step(id, "pass started");
                     Interlocked.Exchange(ref _passStarted, started);
                     await ReconcileAsync(id, cancellationToken).ConfigureAwait(false);
                     _work.Forget(id);
@@ -166,6 +173,7 @@ public sealed class Reconciler : IDisposable
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     failed = true;
+                    Step(id, "pass failed");
                     Interlocked.Increment(ref _failures);
                     Failed(id, e, await LiveOrNullAsync(id, cancellationToken).ConfigureAwait(false));
                 }
@@ -236,6 +244,7 @@ public sealed class Reconciler : IDisposable
         DesiredRelay? want = _desired.Get(id);
         RelaySpec? spec = want?.Spec;
         RelayState live = await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false);
+        Step(id, "live state read");
         RelayStatus before = _statuses.Get(id) ?? new RelayStatus { Id = id };
         VhostSocketSpec? liveSocket = live.Vm.Socket is null ? null : new VhostSocketSpec(live.Vm.Socket, live.Vm.Mode);
         DeviceAttachment? liveDevice = LiveDevice(live);
@@ -253,12 +262,14 @@ public sealed class Reconciler : IDisposable
             if (liveSocket is not null)
             {
                 await _dataplane.UnregisterSocketAsync(id, cancellationToken).ConfigureAwait(false);
+                Step(id, "socket removed");
                 acted.Add($"removed socket {liveSocket.Path}");
             }
 
             if (spec?.Socket is { } socket)
             {
                 await _dataplane.RegisterSocketAsync(id, socket.Path, socket.Mode, cancellationToken).ConfigureAwait(false);
+                Step(id, "socket registered");
                 acted.Add($"registered socket {socket.Path} ({socket.Mode.ToString().ToLowerInvariant()} mode)");
             }
         }
@@ -268,12 +279,14 @@ public sealed class Reconciler : IDisposable
             if (liveDevice is not null)
             {
                 await _dataplane.DetachDeviceAsync(id, cancellationToken).ConfigureAwait(false);
+                Step(id, "device detached");
                 acted.Add(deviceRemoved ? $"detached {liveDevice} (it was removed)" : $"detached {liveDevice}");
             }
 
             if (spec?.Device is { } device)
             {
                 await _dataplane.AttachDeviceAsync(id, device, cancellationToken).ConfigureAwait(false);
+                Step(id, "device attached");
                 acted.Add($"attached {device}");
             }
         }
@@ -283,15 +296,22 @@ public sealed class Reconciler : IDisposable
         if (livePins != wantPins)
         {
             await _dataplane.SetCpusAsync(id, wantPins.VfToVm, wantPins.VmToVf, cancellationToken).ConfigureAwait(false);
+            Step(id, "CPUs set");
             acted.Add($"pinned to CPUs {wantPins.VfToVm?.ToString() ?? "auto"},{wantPins.VmToVf?.ToString() ?? "auto"}");
         }
 
         RelayState now = acted.Count > 0 ? await _dataplane.GetRelayAsync(id, cancellationToken).ConfigureAwait(false) : live;
         RelayEvent? done = acted.Count == 0 ? null
             : new RelayEvent(_time.GetUtcNow(), drifted ? "Warning" : "Normal", drifted ? "DriftRepaired" : "Reconciled", string.Join("; ", acted));
+        if (acted.Count > 0)
+        {
+            Step(id, "live state read");
+        }
+
         if (want is null && now.IsEmpty)
         {
             _statuses.Remove(id);
+            Plugs?.Applied(id, null, ready: false);
             if (done is not null)
             {
                 EventRecorded?.Invoke(id, done);
@@ -299,6 +319,9 @@ public sealed class Reconciler : IDisposable
 
             return;
         }
+
+        // Before the status says so: what reads the status (a source writing it back) finds the trace done.
+        Plugs?.Applied(id, want?.Generation, IsReady(now));
 
         Record(id, s =>
         {
@@ -353,18 +376,22 @@ public sealed class Reconciler : IDisposable
     {
         DateTimeOffset now = _time.GetUtcNow();
         bool wantsDevice = want?.Spec.Device is not null;
-        bool deviceReady = live.Device.Attached && live.Device.Started && !live.Device.Failed;
+        bool deviceReady = DeviceReady(live);
         status = status.WithCondition(ConditionTypes.DeviceReady, deviceReady,
             deviceReady ? "Attached" : live.Device.Failed ? "DeviceRemoved" : wantsDevice ? "NotAttached" : "NoDevice",
             deviceReady ? $"{string.Join(", ", live.Device.Devices)} is DPDK port {live.Device.Port}" : wantsDevice ? "the device is not attached" : "no device is configured for this relay", now);
         status = status.WithCondition(ConditionTypes.VhostConnected, live.Vm.Connected,
             live.Vm.Connected ? "Connected" : live.Vm.Socket is null ? "NoSocket" : "WaitingForVm",
             live.Vm.Connected ? $"VM connected on {live.Vm.Socket} with {live.Vm.QueuePairs} queue pair(s)" : live.Vm.Socket is null ? "no vhost-user socket" : $"no VM on {live.Vm.Socket}", now);
-        bool ready = deviceReady && live.Vm.Connected;
+        bool ready = IsReady(live);
         return status.WithCondition(ConditionTypes.Ready, ready,
             ready ? "Forwarding" : !deviceReady ? "DeviceNotReady" : "VhostNotConnected",
             ready ? "packets flow both ways" : "waiting for both sides", now);
     }
+
+    private static bool DeviceReady(RelayState live) => live.Device.Attached && live.Device.Started && !live.Device.Failed;
+
+    private static bool IsReady(RelayState live) => DeviceReady(live) && live.Vm.Connected;
 
     private static DeviceAttachment? LiveDevice(RelayState live) =>
         !live.Device.Attached ? null
@@ -372,6 +399,8 @@ public sealed class Reconciler : IDisposable
         : DeviceAttachment.Of(live.Device.Devices[0]);
 
     private void Record(int id, Func<RelayStatus, RelayStatus> change) => _statuses.Update(id, change);
+
+    private void Step(int id, string name) => Plugs?.Mark(id, name);
 
     private async Task ResyncPeriodicallyAsync(CancellationToken cancellationToken)
     {

@@ -42,25 +42,26 @@ public sealed class DesiredStateStore
     /// <summary>When a claim joined the line, and what it asked for then.</summary>
     private sealed record Held(long Order, RelaySpec Spec);
 
-    /// <summary>Raised with the relay ids whose desired state changed (outside the lock).</summary>
-    public event Action<IReadOnlyCollection<int>>? Changed;
+    /// <summary>Raised with the relay ids whose desired state changed and what changed it (outside the lock).</summary>
+    public event Action<DesiredChange>? Changed;
 
     /// <summary>Raised after the refused claims changed (outside the lock).</summary>
     public event Action? RefusalsChanged;
 
     /// <summary>Replaces everything <paramref name="source"/> wants, at once, one claim per relay.</summary>
-    public void ReplaceSlice(string source, IEnumerable<RelaySpec> specs)
+    public void ReplaceSlice(string source, IEnumerable<RelaySpec> specs, long? inputAt = null)
     {
         ArgumentNullException.ThrowIfNull(specs);
-        ReplaceClaims(source, specs.Select(RelayClaim.ForRelay));
+        ReplaceClaims(source, specs.Select(RelayClaim.ForRelay), inputAt);
     }
 
     /// <summary>Replaces everything <paramref name="source"/> wants, at once; claims new to the store join the line in the order given.</summary>
-    public void ReplaceClaims(string source, IEnumerable<RelayClaim> claims)
+    /// <param name="inputAt">When the input that asked for it arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), if known.</param>
+    public void ReplaceClaims(string source, IEnumerable<RelayClaim> claims, long? inputAt = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(claims);
-        Apply(() => _slices[source] = [.. claims]);
+        Apply(() => _slices[source] = [.. claims], source, inputAt);
     }
 
     /// <summary>
@@ -73,20 +74,23 @@ public sealed class DesiredStateStore
     public void SetPinOverrides(IReadOnlyCollection<(int RelayId, CpuPins? Pins)> pins)
     {
         ArgumentNullException.ThrowIfNull(pins);
-        Apply(() =>
-        {
-            foreach ((int relayId, CpuPins? relayPins) in pins)
+        Apply(
+            () =>
             {
-                if (relayPins is null)
+                foreach ((int relayId, CpuPins? relayPins) in pins)
                 {
-                    _pinOverrides.Remove(relayId);
+                    if (relayPins is null)
+                    {
+                        _pinOverrides.Remove(relayId);
+                    }
+                    else
+                    {
+                        _pinOverrides[relayId] = relayPins;
+                    }
                 }
-                else
-                {
-                    _pinOverrides[relayId] = relayPins;
-                }
-            }
-        });
+            },
+            "pins",
+            null);
     }
 
     public DesiredRelay? Get(int relayId)
@@ -126,7 +130,7 @@ public sealed class DesiredStateStore
         }
     }
 
-    private void Apply(Action change)
+    private void Apply(Action change, string cause, long? inputAt)
     {
         List<int> changed;
         bool refusalsChanged;
@@ -140,7 +144,7 @@ public sealed class DesiredStateStore
 
         if (changed.Count > 0)
         {
-            Changed?.Invoke(changed);
+            Changed?.Invoke(new DesiredChange(changed, cause, inputAt));
         }
 
         if (refusalsChanged)
@@ -266,3 +270,6 @@ public sealed class DesiredStateStore
 /// <summary>The spec in force for a relay and the source it came from.</summary>
 /// <param name="Generation">Grows by one whenever the spec or its source changes.</param>
 public sealed record DesiredRelay(RelaySpec Spec, string Source, long Generation);
+
+/// <summary>Relays whose desired state changed, what changed it (a source, or "pins") and when its input arrived, if known.</summary>
+public sealed record DesiredChange(IReadOnlyCollection<int> Relays, string Cause, long? InputAt);

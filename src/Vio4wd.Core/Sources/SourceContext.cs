@@ -18,13 +18,16 @@ public sealed class SourceContext
     private readonly DaemonParts _parts;
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<int>? _publishing;
+    private readonly PlugTracer? _plugs;
     private int _publishes;
 
     /// <param name="publishing">Called with the publish's number (from 1) before each publish; what it throws, the source's publish throws (fault injection in tests).</param>
-    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts, Action<int>? publishing = null)
+    /// <param name="plugs">Where the source's write-back of a relay's state is marked.</param>
+    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts, Action<int>? publishing = null, PlugTracer? plugs = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(source);
         _publishing = publishing;
+        _plugs = plugs;
         Source = source;
         MaxRelays = maxRelays;
         _desired = desired;
@@ -61,10 +64,11 @@ public sealed class SourceContext
     }
 
     /// <summary>Replaces all of this source's claims at once and marks it initialized.</summary>
-    public void Publish(IEnumerable<RelayClaim> claims)
+    /// <param name="inputAt">When the input behind this publish arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), if the source knows: plugs are traced from it.</param>
+    public void Publish(IEnumerable<RelayClaim> claims, long? inputAt = null)
     {
         _publishing?.Invoke(Interlocked.Increment(ref _publishes));
-        _desired.ReplaceClaims(Source, claims);
+        _desired.ReplaceClaims(Source, claims, inputAt);
         _parts.Synced(Source);
         _initialized.TrySetResult();
     }
@@ -81,6 +85,9 @@ public sealed class SourceContext
             _initialized.TrySetResult();
         }
     }
+
+    /// <summary>The source wrote a relay's new state to its own record (an OVSDB row), or had that acknowledged: the last steps of a plug's trace.</summary>
+    public void RelayStateWritten(int relay, bool acknowledged) => _plugs?.Row(relay, acknowledged);
 
     /// <summary>An error the source recovers from by itself (a lost connection it retries).</summary>
     public void ReportError(string error) => _parts.Error(Source, error);

@@ -27,6 +27,7 @@ internal static class DescribeText
         }
 
         Line("Last error", r.LastError);
+        Line("Last change", r.LastPlug is { } plug ? Plug(plug, now) : null);
         text.Append("CPUs:\n");
         text.Append(CultureInfo.InvariantCulture, $"  VF to VM:  {Cpu(r.Cpus.VfToVm)}\n");
         text.Append(CultureInfo.InvariantCulture, $"  VM to VF:  {Cpu(r.Cpus.VmToVf)}\n");
@@ -48,6 +49,26 @@ internal static class DescribeText
         text.Append(r.Events.Count == 0 ? "  <none>\n" : Indent(TextTable.Format(
             ["TYPE", "REASON", "AGE", "MESSAGE"],
             r.Events.Reverse().Select(e => new[] { e.Type, e.Reason, Age.Of(e.Time, now), e.Message }))));
+        return text.ToString();
+    }
+
+    // "plug, ready in 3.2 ms (ovsdb, 5m ago), row ready in 5.1 ms; slowest step: device attached, 1.9 ms"
+    private static string Plug(PlugView p, DateTimeOffset now)
+    {
+        var text = new StringBuilder(p.DoneMs is { } done
+            ? string.Create(CultureInfo.InvariantCulture, $"{p.Kind}, {(p.Kind == "plug" ? "ready" : "applied")} in {done:0.0} ms")
+            : $"in progress, last step: {p.Steps[^1].Name}");
+        text.Append(CultureInfo.InvariantCulture, $" ({p.Source}, {Age.Of(p.Started, now)} ago)");
+        if (p.RowMs is { } row)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", row ready in {row:0.0} ms");
+        }
+
+        if (p.SlowestStep is { } slowest)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"; slowest step: {slowest}, {p.SlowestMs:0.0} ms");
+        }
+
         return text.ToString();
     }
 

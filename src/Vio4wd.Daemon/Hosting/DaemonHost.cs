@@ -188,7 +188,7 @@ internal static class DaemonHost
                 },
                 config.ReloadAsync);
             return new ControlApiService(runtime.Statuses, runtime.Desired, runtime.Rejected, runtime.Parts,
-                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})", controls);
+                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})", controls, plugs: runtime.Plugs);
         });
 
         // Start order (stop is the reverse). Registered as IHostedService one by one: the

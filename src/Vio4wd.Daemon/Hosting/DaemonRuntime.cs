@@ -30,6 +30,9 @@ internal sealed class DaemonRuntime(VirtioForwarderOptions options, IHostApplica
 
     public DaemonParts Parts { get; } = new();
 
+    /// <summary>Each relay's last change, step by step (vio4wdctl describe, debug log, metrics).</summary>
+    public PlugTracer Plugs { get; } = new();
+
     /// <summary>Null until the EAL and the workers are up.</summary>
     public IDataplane? Dataplane => _dataplane;
 

@@ -23,8 +23,14 @@ internal static partial class DaemonLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Workers on CPUs {Cpus}, main lcore {MainLcore}")]
     public static partial void Workers(this ILogger logger, string cpus, int mainLcore);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Threads} threads of the daemon moved off the worker CPUs {Workers}, to CPUs {Cpus}")]
+    public static partial void ThreadsKeptOff(this ILogger logger, int threads, string workers, string cpus);
+
     [LoggerMessage(Message = "relay {Relay}: {Reason}: {Message}")]
     public static partial void RelayEvent(this ILogger logger, LogLevel level, int relay, string reason, string message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "relay {Relay}: {Kind} ({Source}) {Outcome} in {Ms:0.0} ms: {Steps}")]
+    public static partial void PlugTraced(this ILogger logger, int relay, string kind, string source, string outcome, double ms, string steps);
 
     [LoggerMessage(Message = "{Event}")]
     public static partial void DataplaneEvent(this ILogger logger, LogLevel level, string @event);

@@ -13,6 +13,9 @@ public sealed record OvsdbRow(string Table, string Uuid, IReadOnlyDictionary<str
 /// <summary>Every monitored row, by table and uuid, at one moment.</summary>
 public sealed record OvsdbSnapshot(IReadOnlyDictionary<string, IReadOnlyDictionary<string, OvsdbRow>> Tables)
 {
+    /// <summary>When the first update it holds arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp); null for the initial rows.</summary>
+    public long? ReceivedAt { get; init; }
+
     public IEnumerable<OvsdbRow> Rows(string table) =>
         Tables.TryGetValue(table, out IReadOnlyDictionary<string, OvsdbRow>? rows) ? rows.Values : [];
 }

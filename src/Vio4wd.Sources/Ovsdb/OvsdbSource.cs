@@ -93,7 +93,7 @@ public sealed class OvsdbSource : IRelaySource
         context.Reject(verdicts.Where(v => v.Error is not null)
             .Select(v => new RejectedRequest(SourceName, $"interface {v.Interface.Name}", v.Error!)));
         ReportNewProblems(verdicts);
-        context.Publish(claims);
+        context.Publish(claims, snapshot.ReceivedAt);
         context.Report(PartState.Connected, endpoint.Text);
         writeBackDue();
         return Task.CompletedTask;
@@ -115,6 +115,14 @@ public sealed class OvsdbSource : IRelaySource
         _reported = now;
     }
 
+    private static void MarkWritten(SourceContext context, int[] relays, bool acknowledged)
+    {
+        foreach (int relay in relays)
+        {
+            context.RelayStateWritten(relay, acknowledged);
+        }
+    }
+
     private async Task WriteBackAsync(SourceContext context, OvsdbMonitor monitor, ChannelReader<bool> due, CancellationToken cancellationToken)
     {
         try
@@ -132,9 +140,12 @@ public sealed class OvsdbSource : IRelaySource
                     continue;
                 }
 
+                int[] nowReady = [.. changes.Select(OvsdbWriteBack.ReadyRelay).OfType<int>()];
                 try
                 {
+                    MarkWritten(context, nowReady, acknowledged: false);
                     await monitor.TransactAsync(changes.Select(c => OvsdbOperations.SetMapKeys(Interfaces.Table, c.Uuid, "external_ids", c.Keys)), cancellationToken).ConfigureAwait(false);
+                    MarkWritten(context, nowReady, acknowledged: true);
                 }
                 catch (OvsdbException e)
                 {

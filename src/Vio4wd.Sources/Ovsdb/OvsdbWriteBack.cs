@@ -44,6 +44,15 @@ public static class OvsdbWriteBack
         return changes;
     }
 
+    /// <summary>The relay a change reports Ready, or null (a change of another kind).</summary>
+    public static int? ReadyRelay(RowWriteBack change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return change.Keys.GetValueOrDefault(StateKey) == "ready"
+            && int.TryParse(change.Keys.GetValueOrDefault(RelayIdKey), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int relay)
+            ? relay : null;
+    }
+
     /// <summary>The state a flagged row should show: its verdict's error, else its relay's readiness.</summary>
     public static string StateOf(InterfaceVerdict verdict, RelayStatus? status)
     {

@@ -15,7 +15,10 @@ internal sealed class Harness : IAsyncDisposable
 
     public Harness(ReconcilerOptions? options = null)
     {
-        Reconciler = new Reconciler(Dataplane, Desired, Statuses, options ?? new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) });
+        Reconciler = new Reconciler(Dataplane, Desired, Statuses, options ?? new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) })
+        {
+            Plugs = Plugs,
+        };
         _run = Reconciler.RunAsync(_stop.Token);
     }
 
@@ -27,6 +30,8 @@ internal sealed class Harness : IAsyncDisposable
     public DesiredStateStore Desired { get; } = new();
 
     public RelayStatusStore Statuses { get; } = new();
+
+    public PlugTracer Plugs { get; } = new();
 
     public Reconciler Reconciler { get; }
 

@@ -72,8 +72,16 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
 
         string workers = string.Join(',', _dataplane.WorkerCpus);
         logger.Workers(workers, _eal.MainLcore);
+        (int moved, IReadOnlyList<int> cpus) = ThreadPlacement.KeepOff([.. _dataplane.WorkerCpus]);
+        string others = string.Join(',', cpus);
+        if (moved > 0)
+        {
+            logger.ThreadsKeptOff(moved, workers, others);
+        }
+
         _reconciler = new Reconciler(_dataplane, runtime.Desired, runtime.Statuses)
         {
+            Plugs = runtime.Plugs,
             EventRecorded = (relay, e) =>
                 reconcilerLogger.RelayEvent(e.Type == "Warning" ? LogLevel.Warning : LogLevel.Information, relay, e.Reason, e.Message),
             DataplaneEventSeen = e =>
@@ -87,11 +95,33 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
             ResyncFailed = e => reconcilerLogger.ResyncFailed(e.Message),
             PassCompleted = (duration, _) => metrics.ObservePass(duration),
         };
+        runtime.Plugs.Completed += OnPlugCompleted;
+        runtime.Plugs.RowCompleted += OnRowCompleted;
         runtime.Started(_dataplane, _reconciler);
+    }
+
+    private void OnPlugCompleted(int relay, PlugTrace trace)
+    {
+        metrics.ObservePlug(trace.Kind ?? "change", trace.DoneMs ?? 0);
+        if (reconcilerLogger.IsEnabled(LogLevel.Debug))
+        {
+            reconcilerLogger.PlugTraced(relay, trace.Kind ?? "change", trace.Source, "applied", trace.DoneMs ?? 0, PlugTraceText.Steps(trace));
+        }
+    }
+
+    private void OnRowCompleted(int relay, PlugTrace trace)
+    {
+        metrics.ObservePlug("row", trace.RowMs ?? 0);
+        if (reconcilerLogger.IsEnabled(LogLevel.Debug))
+        {
+            reconcilerLogger.PlugTraced(relay, trace.Kind ?? "plug", trace.Source, "row acknowledged", trace.RowMs ?? 0, PlugTraceText.Steps(trace));
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        runtime.Plugs.Completed -= OnPlugCompleted;
+        runtime.Plugs.RowCompleted -= OnRowCompleted;
         runtime.Stopped();
         _reconciler?.Dispose();
         _reconciler = null;

@@ -8,7 +8,7 @@ internal sealed class SourceService(IRelaySource source, DaemonRuntime runtime, 
     : SupervisedService(source.Name, "source", runtime, logger)
 {
     public SourceContext Context { get; } = new(source.Name, runtime.MaxRelays, runtime.Desired, runtime.Statuses, runtime.Rejected, runtime.Parts,
-        publish => faults.OnPublish(source.Name, publish));
+        publish => faults.OnPublish(source.Name, publish), runtime.Plugs);
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
