@@ -10,7 +10,7 @@ count only polls that moved packets, so the figure does not depend on how the ho
 stand-in; Mpps at the VM side is printed beside it. Runs alternate, BENCH_PAIRS pairs (default 10);
 medians, spread (min-max) and ratios.
 Environment: BENCH_WARMUP, BENCH_WINDOW (seconds), BENCH_PAIRS, BENCH_SIZES (e.g. 64,1518), BENCH_DIRECTIONS
-(vf_to_vm,vm_to_vf).
+(vf_to_vm,vm_to_vf), BENCH_VERBOSE=1 (every pair).
 """
 
 import json
@@ -28,6 +28,7 @@ WARMUP_S = float(os.environ.get("BENCH_WARMUP", "4"))
 WINDOW_S = float(os.environ.get("BENCH_WINDOW", "3"))
 PAIRS = int(os.environ.get("BENCH_PAIRS", "10"))
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "64,1518").split(",")]
+VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"
 DIRECTIONS = tuple(os.environ.get("BENCH_DIRECTIONS", "vf_to_vm,vm_to_vf").split(","))
 
 
@@ -139,6 +140,9 @@ def main():
             for _ in range(PAIRS):
                 base.append(in_workdir(run_testpmd, direction, size))
                 ours.append(in_workdir(run_vio4wd, direction, size))
+                if VERBOSE:
+                    print(f"  pair: relay {ours[-1][0]:.1f} cyc {ours[-1][1] / 1e6:.2f} Mpps, testpmd {base[-1][0]:.1f} cyc "
+                          f"{base[-1][1] / 1e6:.2f} Mpps", flush=True)
             oc, bc = [c for c, _ in ours], [c for c, _ in base]
             orate, brate = [r / 1e6 for _, r in ours], [r / 1e6 for _, r in base]
             print(f"{direction:>9} {size:>5}  {spread(oc):>21}  {spread(bc):>21}  {ratios(oc, bc):>21}  "

@@ -112,7 +112,7 @@ public class OvsdbPlugTraceTests
         double cpu = (ControlPlaneCpuSeconds(daemon.Id) - cpuBefore) / seconds;
         double passes = await PassesAsync() - passesBefore;
         // Toggled an even number of times: the flag is off again, so relay 3 ends without its device.
-        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device is null && await StateAsync(ovsdb, "flood") == string.Empty,
+        await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Device is null && await OvsdbPortControlTests.StateAsync(ovsdb, "flood") == string.Empty,
             "the flooded relay settled on the last state (not flagged)", Patience);
         // Once settled, the runtime's tiered compiler still spends a second or so compiling what the
         // flood made hot (once, not per toggle): not counted there.
@@ -173,9 +173,6 @@ public class OvsdbPlugTraceTests
                 Is.All.EndsWith("[0]"), "every other thread is kept to CPU 0");
         });
     }
-
-    private static async Task<string> StateAsync(OvsdbServer ovsdb, string port) =>
-        await ovsdb.VsctlAsync("--if-exists", "get", "interface", port, "external_ids:virtio_forwarder_state");
 
     // CPU seconds of the daemon's threads but its DPDK workers (which poll whatever happens) and,
     // unless asked, the runtime's background compiler.

@@ -30,7 +30,7 @@ public partial class OvsdbPortControlTests
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
     }
 
-    private static async Task<string> StateAsync(OvsdbServer ovsdb, string port) =>
+    internal static async Task<string> StateAsync(OvsdbServer ovsdb, string port) =>
         await ovsdb.VsctlAsync("--if-exists", "get", "interface", port, "external_ids:virtio_forwarder_state");
 
     [Test]
