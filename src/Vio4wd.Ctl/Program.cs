@@ -139,7 +139,7 @@ public static class Vio4wdCtl
     {
         Argument<int> relay = RelayArgument();
         Option<string> output = OutputOption("text", "json");
-        var command = new Command("describe", "Conditions, events, counters, CPUs and NUMA node of one relay") { relay, output };
+        var command = new Command("describe", "Conditions, events, counters, CPUs, NUMA node and last change (how long each step took) of one relay") { relay, output };
         command.SetAction((result, ct) => RunAsync(result, async api =>
         {
             RelayView view = Find(await api.StatusAsync().ConfigureAwait(false), result.GetValue(relay));
