@@ -176,23 +176,7 @@ public class OvsdbPlugTraceTests
 
     // CPU seconds of the daemon's threads but its DPDK workers (which poll whatever happens) and,
     // unless asked, the runtime's background compiler.
-    private static double ControlPlaneCpuSeconds(int pid, bool withCompiler = true) => Directory.EnumerateDirectories($"/proc/{pid}/task").Sum(t =>
-    {
-        try
-        {
-            string name = File.ReadAllText(Path.Combine(t, "comm"));
-            if (name.StartsWith("rte-worker", StringComparison.Ordinal) || (!withCompiler && name.StartsWith(".NET Tiered Com", StringComparison.Ordinal)))
-            {
-                return 0;
-            }
-
-            string[] fields = File.ReadAllText(Path.Combine(t, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            // utime and stime, in clock ticks of 1/100 s (USER_HZ).
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return 0; // a thread that ended meanwhile
-        }
-    });
+    private static double ControlPlaneCpuSeconds(int pid, bool withCompiler = true) =>
+        ThreadCpu.Seconds(pid.ToString(CultureInfo.InvariantCulture), name => !name.StartsWith("rte-worker", StringComparison.Ordinal)
+            && (withCompiler || !name.StartsWith(".NET Tiered Com", StringComparison.Ordinal)));
 }

@@ -78,19 +78,12 @@ public class RelayTrafficTests
     // CPU time of this process's DPDK worker threads over a window, in CPUs.
     private static async Task<double> WorkerCpuAsync(TimeSpan window)
     {
-        static long Ticks() => Directory.EnumerateDirectories("/proc/self/task")
-            .Where(t => File.ReadAllText(Path.Combine(t, "comm")).StartsWith("rte-worker", StringComparison.Ordinal))
-            .Sum(t =>
-            {
-                string[] fields = File.ReadAllText(Path.Combine(t, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
-            });
+        static double Seconds() => ThreadCpu.Seconds("self", name => name.StartsWith("rte-worker", StringComparison.Ordinal));
 
-        long before = Ticks();
+        double before = Seconds();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(window);
-        // Linux counts these in clock ticks of 1/100 s (USER_HZ).
-        return (Ticks() - before) / 100.0 / clock.Elapsed.TotalSeconds;
+        return (Seconds() - before) / clock.Elapsed.TotalSeconds;
     }
 
     [Test]
