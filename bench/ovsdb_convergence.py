@@ -54,9 +54,6 @@ class Control:
                     return json.loads(rest[:length])["result"]
             self.buf += self.sock.recv(1 << 20)
 
-    def ready(self, relay):
-        return any(r["Id"] == relay and r["Ready"] for r in self.call("StatusAsync"))
-
 
 def wait(what, predicate, timeout=60.0, poll=0.01):
     deadline = time.monotonic() + timeout
@@ -124,11 +121,6 @@ def relay(control, i):
     return next((r for r in control.call("StatusAsync") if r["Id"] == i), None)
 
 
-def device_ready(control, i):
-    r = relay(control, i)
-    return r is not None and any(c["Type"] == "DeviceReady" and c["Status"] == "True" for c in r["Conditions"])
-
-
 def add_steps(steps, trace):
     """Each step's milliseconds since the one before, by name (a name seen twice in a trace adds up)."""
     seen = {}
@@ -138,15 +130,26 @@ def add_steps(steps, trace):
         steps.setdefault(name, []).append(value)
 
 
-def last_change(control, i, kind):
-    wait(f"relay {i}'s {kind} trace", lambda: (relay(control, i) or {}).get("LastPlug", {}) and relay(control, i)["LastPlug"]["Kind"] == kind)
-    return relay(control, i)["LastPlug"]
+def last_change(control, i, kind, complete=lambda trace: True):
+    """The relay's last traced change once it is of `kind` and `complete` (one status call a look)."""
+    seen = {}
+
+    def done():
+        seen["trace"] = (relay(control, i) or {}).get("LastPlug")
+        return seen["trace"] is not None and seen["trace"].get("Kind") == kind and complete(seen["trace"])
+    wait(f"relay {i}'s {kind} trace", done)
+    return seen["trace"]
+
+
+def input_after(trace, wall):
+    """Seconds from `wall` (time.time() before ovs-vsctl) to the daemon receiving the input (wall clock)."""
+    return datetime.datetime.fromisoformat(trace["Started"]).timestamp() - wall
 
 
 def ready_after(trace, wall):
-    """Seconds from `wall` (time.time() before ovs-vsctl) to the relay Ready, by the daemon's trace:
-    its input's arrival (wall clock) plus the trace's monotonic milliseconds to Ready."""
-    return datetime.datetime.fromisoformat(trace["Started"]).timestamp() - wall + trace["DoneMs"] / 1000
+    """Seconds from `wall` to the relay Ready, by the daemon's trace: its input's arrival plus the
+    trace's monotonic milliseconds to Ready."""
+    return input_after(trace, wall) + trace["DoneMs"] / 1000
 
 
 def measure_plugs(vsctl, control, rows):
@@ -159,13 +162,11 @@ def measure_plugs(vsctl, control, rows):
         # API would compete with the plug for the daemon's dataplane thread.
         wait(f"eth{i} row ready", lambda: rows.ready(f"eth{i}") is not None, poll=0.001)
         row.append(rows.ready(f"eth{i}") - start)
-        trace = last_change(control, i, "plug")
-        wait(f"relay {i}'s row in its trace", lambda: relay(control, i)["LastPlug"]["RowMs"] is not None)
-        trace = relay(control, i)["LastPlug"]
+        trace = last_change(control, i, "plug", lambda t: t["RowMs"] is not None)
         ready.append(ready_after(trace, wall))
         if VERBOSE and i < 3:
             print(f"plug {i}: " + ", ".join(f"{s['Name']} {s['AtMs']:.1f}" for s in trace["Steps"]))
-        steps["ovs-vsctl to update received"].append(datetime.datetime.fromisoformat(trace["Started"]).timestamp() - wall)
+        steps["ovs-vsctl to update received"].append(input_after(trace, wall))
         add_steps(steps, trace)
     return {"ready": ready, "row": row, "steps": steps}
 
