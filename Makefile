@@ -8,16 +8,28 @@ OUT := $(CURDIR)/out
 NATIVE_BUILD := $(OUT)/build/native
 DOTNET ?= dotnet
 
-# Debian packages: what building needs (`make deps`), and what the tests, the demo and the fuzzers
-# need on top (`make test-deps`, run by those targets). Either installs only the missing ones.
-# DPDK is built from Debian's source package (interop/dpdk/build.sh), hence its build dependencies.
-BUILD_PACKAGES := build-essential cmake pkg-config libzmq5 help2man dpkg-dev meson ninja-build \
-	python3-pyelftools libnuma-dev libpcap-dev libelf-dev libbsd-dev libfdt-dev libibverbs-dev
-TEST_PACKAGES := dpdk openvswitch-switch python3-zmq python3-protobuf protobuf-compiler \
-	iproute2 iputils-ping afl++ clang-14 libclang-rt-14-dev bash-completion \
-	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev prometheus
+# Debian packages, named by what the targets run and read (tools/deps.sh checks for those, not
+# for package names, and installs only the packages whose programs or files are missing):
+# building (`make deps`); the demo on top (`make demo-deps`); the tests, fuzzers and benches on
+# top of both (`make test-deps`). DPDK is built from Debian's source package where it can be
+# fetched (interop/dpdk/build.sh), hence its build dependencies; elsewhere build.sh installs
+# libdpdk-dev itself.
+BUILD_NEEDS := gcc:build-essential make:make cmake:cmake pkg-config:pkg-config help2man:help2man \
+	dpkg-source:dpkg-dev patch:patch meson:meson ninja:ninja-build py:elftools:python3-pyelftools \
+	/usr/include/numa.h:libnuma-dev /usr/include/pcap.h:libpcap-dev /usr/include/libelf.h:libelf-dev \
+	/usr/include/bsd/string.h:libbsd-dev /usr/include/libfdt.h:libfdt-dev \
+	/usr/include/infiniband/verbs.h:libibverbs-dev lib:libzmq.so.5:libzmq5
+DEMO_NEEDS := dpdk-testpmd:dpdk-dev ovsdb-server:openvswitch-switch ovs-vsctl:openvswitch-switch \
+	ovsdb-tool:openvswitch-common /usr/share/openvswitch/vswitch.ovsschema:openvswitch-common \
+	ip:iproute2 ping:iputils-ping
+TEST_NEEDS := $(DEMO_NEEDS) py:zmq:python3-zmq py:google.protobuf:python3-protobuf protoc:protobuf-compiler \
+	afl-fuzz:afl++ clang:clang '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev' \
+	/usr/share/bash-completion/bash_completion:bash-completion go:golang-go \
+	/usr/share/gocode/src/github.com/Masterminds/sprig:golang-github-masterminds-sprig-dev \
+	/usr/share/gocode/src/gopkg.in/yaml.v3:golang-gopkg-yaml.v3-dev prometheus:prometheus promtool:prometheus \
+	ethtool:ethtool nc:netcat-openbsd
 
-.PHONY: deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
+.PHONY: deps demo-deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
 # apt_install(packages): installs those not installed yet (apt-get update first, once, if any).
 define apt_install
@@ -34,11 +46,14 @@ define apt_install
 endef
 
 deps:
-	$(call apt_install,$(BUILD_PACKAGES))
-	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH" >&2; exit 1; }
+	@tools/deps.sh $@ $(BUILD_NEEDS)
+	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH (README: Before you start)" >&2; exit 1; }
+
+demo-deps:
+	@tools/deps.sh $@ $(DEMO_NEEDS)
 
 test-deps:
-	$(call apt_install,$(TEST_PACKAGES))
+	@tools/deps.sh $@ $(TEST_NEEDS)
 
 build: deps native dotnet launchers
 
@@ -85,7 +100,8 @@ launchers:
 test: build test-deps chart-render
 	# One test assembly at a time (-m:1): the dataplane and daemon tests each keep both CPUs of a
 	# small machine busy, and the daemon tests check how fast it reacts.
-	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1
+	# TEST_FILTER narrows it (dotnet test --filter), e.g. TEST_FILTER='TestCategory!=Qemu'.
+	$(DOTNET) test Vio4wd.sln -c $(CONFIGURATION) --no-build --nologo -m:1 $(if $(TEST_FILTER),--filter "$(TEST_FILTER)")
 	# A few seconds of each fuzzer (the saved corpus is replayed by the tests above).
 	fuzz/run.sh --smoke
 
@@ -94,7 +110,7 @@ fuzz: build test-deps
 	fuzz/run.sh
 
 # libFuzzer harnesses of the C code that reads untrusted input, with ASan and UBSan.
-FUZZ_CC ?= clang-14
+FUZZ_CC ?= clang
 fuzz-native:
 	$(eval DPDK_PREFIX := $(shell $(DPDK_BUILD)))
 	CC=$(FUZZ_CC) cmake -S interop -B $(NATIVE_BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug -DVIO4WD_FUZZ=ON \
@@ -104,7 +120,7 @@ fuzz-native:
 	cp $(NATIVE_BUILD)-fuzz/flowhash_fuzz $(NATIVE_BUILD)-fuzz/devargs_fuzz $(OUT)/fuzz/native/
 
 # The main job on one machine: ovsdb-server, the daemon, a tap VF and a testpmd VM; ping across.
-demo: build test-deps
+demo: build demo-deps
 	demo/demo.sh
 
 # Forwarding rate against dpdk-testpmd; minutes of busy CPUs, so not part of `make test`.

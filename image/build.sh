@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make image: an OCI image of the .deb (make deb) on a slim Debian 12, built without a container
+# make image: an OCI image of the .deb (make deb) on a slim root of the Debian release it was built on, built without a container
 # daemon: mmdebstrap makes the root file system (apt installs the package and its dependencies
 # from the mirror; the VF drivers are inside libvio4wd.so), umoci turns it into an OCI image layout, and the layout is archived as
 # out/image/vio4wd_<version>.oci.tar (the oci-archive transport of skopeo, podman and containerd).
@@ -10,6 +10,8 @@ VERSION=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.p
 REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 DEB=$ROOT/out/deb/vio4wd_${VERSION}_amd64.deb
 MIRROR=${VIO4WD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The release the package was built on (its dependencies are that release's): Debian 12 or 13.
+SUITE=${VIO4WD_DEBIAN_SUITE:-$(. /etc/os-release && echo "$VERSION_CODENAME")}
 OUTDIR=$ROOT/out/image
 ARCHIVE=$OUTDIR/vio4wd_${VERSION}.oci.tar
 WORK=$(mktemp -d /tmp/vio4wd-image.XXXXXX)
@@ -25,7 +27,7 @@ mmdebstrap --quiet --variant=apt \
 	--customize-hook="chroot \"\$1\" apt-get install -y --no-install-recommends /tmp/$(basename "$DEB")" \
 	--customize-hook='rm -f "$1"/tmp/*.deb' \
 	--customize-hook='chroot "$1" apt-get clean' \
-	bookworm "$WORK/rootfs.tar" "$MIRROR"
+	"$SUITE" "$WORK/rootfs.tar" "$MIRROR"
 
 umoci init --layout "$WORK/oci"
 umoci new --image "$WORK/oci:$VERSION"

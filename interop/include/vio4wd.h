@@ -23,12 +23,15 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 7
+#define VIO4WD_ABI_VERSION 8
 
 VIO4WD_API int vio4wd_abi_version(void);
 
 /* Version string of the DPDK the library runs against, e.g. "DPDK 22.11.11". */
 VIO4WD_API const char *vio4wd_dpdk_version(void);
+/* Where that DPDK came from: our build of Debian's source package, or
+ * Debian's own static archives (libdpdk-dev). */
+VIO4WD_API const char *vio4wd_dpdk_origin(void);
 
 /* Most relays this DPDK build allows (RTE_MAX_ETHPORTS): the upper bound
  * of vio4wd_options.max_relays. */

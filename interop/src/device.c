@@ -14,10 +14,17 @@
 #include <rte_devargs.h>
 #include <rte_eth_bond.h>
 #include <rte_ethdev.h>
+#include <rte_version.h>
 
 #include "dataplane.h"
 #include "devname.h"
 #include "errors.h"
+
+/* DPDK 23.11 renamed a bond's slaves to members; one spelling here for 22.11 and 24.11. */
+#if RTE_VERSION < RTE_VERSION_NUM(23, 11, 0, 0)
+#define rte_eth_bond_member_add rte_eth_bond_slave_add
+#define rte_eth_bond_member_remove rte_eth_bond_slave_remove
+#endif
 
 #define DEFAULT_MTU 2100
 #define JUMBO_MTU 9000
@@ -192,7 +199,7 @@ attach_bond(struct relay *r, const char *const devices[], unsigned int n, int mo
 		if (ret < 0)
 			return ret;
 		r->members[r->n_members++] = member;
-		ret = rte_eth_bond_slave_add(r->port, member);
+		ret = rte_eth_bond_member_add(r->port, member);
 		if (ret != 0)
 			return set_error(-ret, "cannot add '%s' to bond '%s': %s", devices[i],
 				r->bond_name, rte_strerror(-ret));
@@ -208,7 +215,7 @@ release_device(struct relay *r)
 	if (r->is_bond) {
 		rte_eth_dev_stop(r->port);
 		for (m = 0; m < r->n_members; m++)
-			rte_eth_bond_slave_remove(r->port, r->members[m]);
+			rte_eth_bond_member_remove(r->port, r->members[m]);
 		rte_eth_bond_free(r->bond_name);
 		for (m = 0; m < r->n_members; m++)
 			unprobe(r->members[m]);

@@ -59,8 +59,9 @@ flow_hash(const struct rte_mbuf *m)
 		   len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr)) {
 		const struct rte_ipv6_hdr *ip6 = (const void *)(p + RTE_ETHER_HDR_LEN);
 
-		memcpy(&words[0], ip6->src_addr, 16);
-		memcpy(&words[4], ip6->dst_addr, 16);
+		/* &: an array in 22.11, struct rte_ipv6_addr from 24.11 */
+		memcpy(&words[0], &ip6->src_addr, 16);
+		memcpy(&words[4], &ip6->dst_addr, 16);
 		words[8] = ip6->proto;
 		n = 9;
 		if (has_ports(ip6->proto) && len >= RTE_ETHER_HDR_LEN + 40 + 4)

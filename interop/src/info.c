@@ -21,6 +21,12 @@ vio4wd_dpdk_version(void)
 	return rte_version();
 }
 
+const char *
+vio4wd_dpdk_origin(void)
+{
+	return VIO4WD_DPDK_ORIGIN;
+}
+
 unsigned int
 vio4wd_max_relays(void)
 {

@@ -96,7 +96,8 @@ stop_vm_port(const char *name)
 	uint16_t port = port_of(name);
 	struct rte_eth_dev_info info;
 
-	rte_eth_dev_info_get(port, &info);
+	if (rte_eth_dev_info_get(port, &info) != 0)
+		FAIL("no device info for port %s", name);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_dev_remove(info.device);

@@ -35,6 +35,7 @@ namespace Vio4wd.Daemon
             if (loaded.Command.Version)
             {
                 await Console.Out.WriteLineAsync($"Virtio-forwarder version {Version()} ({DpdkBuild.Version})").ConfigureAwait(false);
+                await Console.Out.WriteLineAsync($"Built with {DpdkBuild.Summary}").ConfigureAwait(false);
                 return 0;
             }
 
@@ -61,6 +62,7 @@ namespace Vio4wd.Daemon
                     await Console.Error.WriteLineAsync($"{Name}: warning: {warning}").ConfigureAwait(false);
                 }
 
+                await Console.Out.WriteLineAsync($"# virtio-forwarder {Version()}, built with {DpdkBuild.Summary}").ConfigureAwait(false);
                 await Console.Out.WriteAsync(EffectiveSettingsFormatter.Format(loaded.Options, loaded.Raw)).ConfigureAwait(false);
                 return 0;
             }

@@ -22,6 +22,22 @@ public static class DpdkBuild
         }
     }
 
+    /// <summary>
+    /// Where that DPDK came from: our build of Debian's source package, or Debian's own static
+    /// archives (libdpdk-dev), which allow fewer relays and lack our DPDK patches.
+    /// </summary>
+    public static string Origin
+    {
+        get
+        {
+            EnsureLoaded();
+            return NativeMethods.ToManagedString(NativeMethods.DpdkOrigin());
+        }
+    }
+
+    /// <summary>One line for --version, --check-config and the start log: version, origin and relay maximum.</summary>
+    public static string Summary => $"{Version} ({Origin}), up to {MaxRelays} relays";
+
     /// <summary>How many relays this DPDK build allows (RTE_MAX_ETHPORTS); ids are 0..MaxRelays-1.</summary>
     public static int MaxRelays
     {

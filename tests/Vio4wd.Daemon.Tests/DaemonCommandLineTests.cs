@@ -1,3 +1,5 @@
+using Vio4wd.Testing;
+
 namespace Vio4wd.Daemon.Tests;
 
 public class DaemonCommandLineTests
@@ -17,7 +19,12 @@ public class DaemonCommandLineTests
         Assert.Multiple(() =>
         {
             Assert.That(exitCode, Is.Zero);
-            Assert.That(stdout, Does.Match(@"^Virtio-forwarder version \d+\.\d+\.\d+\S* \(DPDK \d+\.\d+\.\d+\)$"));
+            string[] lines = stdout.TrimEnd('\n').Split('\n');
+            Assert.That(lines, Has.Length.EqualTo(2), stdout);
+            Assert.That(lines[0], Does.Match(@"^Virtio-forwarder version \d+\.\d+\.\d+\S* \(DPDK \d+\.\d+\.\d+\)$"));
+            // The DPDK it was built with, where that came from and the relays it allows, as build.sh made it.
+            string origin = DpdkBuildFacts.IsDebiansOwn ? "Debian's libdpdk-dev" : "our build of Debian's source package";
+            Assert.That(lines[^1], Is.EqualTo($"Built with DPDK {DpdkBuildFacts.PkgConfigVersion} ({origin}), up to {DpdkBuildFacts.MaxEthports} relays"));
         });
     }
 

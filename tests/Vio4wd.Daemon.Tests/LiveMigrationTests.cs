@@ -14,6 +14,7 @@ namespace Vio4wd.Daemon.Tests;
 /// namespace that is the guest's peer; the guest pings it and downloads from it throughout.
 /// </summary>
 [NonParallelizable]
+[Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
 public partial class LiveMigrationTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);

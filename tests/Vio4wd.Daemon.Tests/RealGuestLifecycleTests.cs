@@ -11,6 +11,7 @@ namespace Vio4wd.Daemon.Tests;
 /// relay, and the daemon as the vhost-user client of a guest that owns the socket.
 /// </summary>
 [NonParallelizable]
+[Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
 public partial class RealGuestLifecycleTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

@@ -8,6 +8,7 @@ namespace Vio4wd.Daemon.Tests;
 /// relay's socket, for what only a real guest negotiates (issue 12, findings 7 and 8).
 /// </summary>
 [NonParallelizable]
+[Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
 public class RealGuestTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);

@@ -10,7 +10,7 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 7;
+    public const int AbiVersion = 8;
 
     public const int MaxQueuePairs = 32;
     public const int MaxBondMembers = 8;
@@ -27,6 +27,9 @@ internal static partial class NativeMethods
     // The returned strings are static or thread-local in C: never freed by the marshaller.
     [LibraryImport(Library, EntryPoint = "vio4wd_dpdk_version")]
     public static partial nint DpdkVersion();
+
+    [LibraryImport(Library, EntryPoint = "vio4wd_dpdk_origin")]
+    public static partial nint DpdkOrigin();
 
     [LibraryImport(Library, EntryPoint = "vio4wd_max_relays")]
     public static partial uint MaxRelays();

@@ -59,7 +59,7 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
             throw new StartupException(255, $"{e.Message} (EAL arguments: {string.Join(' ', ealArgs)})");
         }
 
-        logger.DpdkVersion(DpdkBuild.Version);
+        logger.DpdkVersion(DpdkBuild.Summary);
         logger.MaxRelays(dataplaneOptions.MaxRelays ?? DpdkBuild.MaxRelays, DpdkBuild.MaxRelays);
         try
         {
