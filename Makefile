@@ -17,10 +17,10 @@ DOTNET ?= dotnet
 BUILD_NEEDS := gcc:build-essential make:make cmake:cmake pkg-config:pkg-config help2man:help2man \
 	dpkg-source:dpkg-dev patch:patch meson:meson ninja:ninja-build py:elftools:python3-pyelftools \
 	/usr/include/numa.h:libnuma-dev /usr/include/pcap.h:libpcap-dev /usr/include/libelf.h:libelf-dev \
-	/usr/include/bsd/string.h:libbsd-dev /usr/include/libfdt.h:libfdt-dev \
+	pc:libbsd:libbsd-dev /usr/include/libfdt.h:libfdt-dev \
 	/usr/include/infiniband/verbs.h:libibverbs-dev lib:libzmq.so.5:libzmq5
 DEMO_NEEDS := dpdk-testpmd:dpdk-dev ovsdb-server:openvswitch-switch ovs-vsctl:openvswitch-switch \
-	ovsdb-tool:openvswitch-common /usr/share/openvswitch/vswitch.ovsschema:openvswitch-common \
+	ovsdb-tool:openvswitch-switch /usr/share/openvswitch/vswitch.ovsschema:openvswitch-switch \
 	ip:iproute2 ping:iputils-ping
 TEST_NEEDS := $(DEMO_NEEDS) py:zmq:python3-zmq py:google.protobuf:python3-protobuf protoc:protobuf-compiler \
 	afl-fuzz:afl++ clang:clang '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-dev' \

@@ -41,7 +41,7 @@ umoci config --image "$WORK/oci:$VERSION" \
 	--config.label=org.opencontainers.image.title=vio4wd \
 	--config.label=org.opencontainers.image.version="$VERSION" \
 	--config.label=org.opencontainers.image.revision="$REVISION" \
-	--config.label=org.opencontainers.image.source=https://github.com/Netronome/virtio-forwarder \
+	--config.label=org.opencontainers.image.source=https://github.com/vio4wd/vio4wd \
 	--config.label=org.opencontainers.image.description="virtio-forwarder (vio4wd): SR-IOV VFs to vhost-user VMs" \
 	--manifest.annotation=org.opencontainers.image.version="$VERSION" \
 	--manifest.annotation=org.opencontainers.image.revision="$REVISION"

@@ -9,8 +9,8 @@
 #   tools/deps.sh TARGET NEED:PACKAGE...
 #
 # A NEED is a command on PATH (`dpdk-testpmd`), an absolute path or glob (`/usr/include/numa.h`),
-# a shared library the dynamic linker finds (`lib:libzmq.so.5`) or a Python module of Debian's
-# python3 (`py:zmq`). Only packages whose needs are missing are installed (apt-get update first,
+# a shared library the dynamic linker finds (`lib:libzmq.so.5`), a pkg-config module (`pc:libbsd`:
+# headers whose folder differs between releases) or a Python module of Debian's python3 (`py:zmq`). Only packages whose needs are missing are installed (apt-get update first,
 # once); a second run installs nothing.
 set -euo pipefail
 
@@ -20,6 +20,7 @@ shift
 have() {
 	case "$1" in
 	lib:*) ldconfig -p | grep -qF "	${1#lib:} (" ;;
+	pc:*) command -v pkg-config >/dev/null && pkg-config --exists "${1#pc:}" ;;
 	py:*) [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ${1#py:}" 2>/dev/null ;;
 	/*) compgen -G "$1" >/dev/null ;;
 	*) command -v "$1" >/dev/null ;;
