@@ -71,7 +71,13 @@ trap 'exit 130' INT TERM
 
 started=$(date +%s)
 echo "fresh-root: Debian $suite into $R"
-if ! mmdebstrap --variant=important --include=ca-certificates,git,make "$suite" "$R" >"$R.log" 2>&1; then
+# What the README asks for beforehand: git, make and the .NET SDK, whose runtime needs ICU, OpenSSL
+# and zlib (Microsoft's dotnet-sdk-10.0 package depends on them; here the SDK is bind-mounted).
+case "$suite" in
+bookworm) sdk_deps=libicu72,libssl3,zlib1g,tzdata ;;
+trixie) sdk_deps=libicu76,libssl3t64,zlib1g,tzdata ;;
+esac
+if ! mmdebstrap --variant=important --include="ca-certificates,git,make,$sdk_deps" "$suite" "$R" >"$R.log" 2>&1; then
 	tail -5 "$R.log" >&2
 	exit 2
 fi
