@@ -113,7 +113,14 @@ ip -n "$HOST_NS" addr add 10.199.0.1/24 dev "$VF_TAP"
 ip -n "$VM_NS" addr add 10.199.0.2/24 dev "$VM_TAP"
 ip -n "$HOST_NS" link set "$VF_TAP" up
 ip -n "$VM_NS" link set "$VM_TAP" up
-run ip netns exec "$VM_NS" ping -c 5 -i 0.2 -W 2 10.199.0.1
+if ! run ip netns exec "$VM_NS" ping -c 5 -i 0.2 -W 2 10.199.0.1; then
+	step "Where the pings went"
+	"$BIN/vio4wdctl" stats --delay 0 -o flat 0 || true
+	ip -n "$VM_NS" -s link show "$VM_TAP" || true
+	ip -n "$HOST_NS" -s link show "$VF_TAP" || true
+	ip -n "$VM_NS" neigh || true
+	exit 1
+fi
 
 step "Counted by the relay"
 echo "$ $BIN/vio4wdctl stats -o flat 0 | grep -E 'active|pkts_(rx|tx)'"
