@@ -29,7 +29,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	if [ "$status" != 0 ]; then
 		for log in daemon vm; do
-			[ -f "$WORK/$log.log" ] && { step "Last lines of the $log log"; tail -n 15 "$WORK/$log.log"; }
+			[ -f "$WORK/$log.log" ] && { step "Last lines of the $log log"; tail -n 25 "$WORK/$log.log"; }
 		done
 	fi
 	step "Cleaning up"
@@ -88,11 +88,13 @@ wait_for 60 "relay 0's vhost-user socket" test -S "$WORK/sockets/virtio-forwarde
 grep -E "Starting|Forwarding" "$WORK/daemon.log" || true
 
 step "The VM stand-in (dpdk-testpmd with net_virtio_user, bridged to a tap)"
-dpdk-testpmd -l 0,1 --no-pci --no-huge -m 512 --single-file-segments --file-prefix="$VM_PREFIX" \
+stdbuf -oL dpdk-testpmd -l 0,1 --no-pci --no-huge -m 512 --single-file-segments --file-prefix="$VM_PREFIX" \
 	--vdev "net_virtio_user0,path=$WORK/sockets/virtio-forwarder0.sock" --vdev "net_tap1,iface=$VM_TAP" \
 	-- --forward-mode=io --auto-start --total-num-mbufs=4096 --stats-period=3600 < /dev/null > "$WORK/vm.log" 2>&1 &
 PIDS+=($!)
-wait_for 30 "the VM's tap" ip link show "$VM_TAP"
+# Not just its tap, which testpmd makes while it probes: its pools, ports and forwarding come after
+# and took seconds on a cold first run, so pings sent at the tap's sight were lost (issue 24).
+wait_for 60 "the VM stand-in to forward" grep -q 'packet forwarding - ports=' "$WORK/vm.log"
 
 step "The user guide's command (the VF is a tap here, named in external_ids)"
 run "${VSCTL[@]}" add-br br-virtio -- add-port br-virtio eth100 -- set interface eth100 \
