@@ -127,6 +127,25 @@ fetch_source() {
 	touch "$src/.complete"
 }
 
+# write_cmake PREFIX ORIGIN MAX_ETHPORTS NET_DRIVERS INCLUDE_DIRS CFLAGS WHOLE_ARCHIVES
+#   LIBRARY_ARCHIVES SYSTEM_LIBRARIES: what the C build reads (interop/CMakeLists.txt), then the
+# marker of a complete cache entry.
+write_cmake() {
+	cat > "$1/vio4wd-dpdk.cmake" <<-EOF
+	# Written by interop/dpdk/build.sh: DPDK $version, $2.
+	set(DPDK_VERSION "$version")
+	set(DPDK_ORIGIN "$2")
+	set(DPDK_MAX_ETHPORTS $3)
+	set(DPDK_NET_DRIVERS "$4")
+	set(DPDK_INCLUDE_DIRS $5)
+	set(DPDK_COMPILE_OPTIONS $(echo $6 | sed 's/-include \([^ ]*\)/"SHELL:-include \1"/g'))
+	set(DPDK_ARCHIVES $(echo $7))
+	set(DPDK_LIBRARY_ARCHIVES $(echo $8))
+	set(DPDK_SYSTEM_LIBRARIES $(echo $9))
+	EOF
+	touch "$1/vio4wd-dpdk.done"
+}
+
 # system: the release's libdpdk-dev, linked as DPDK documents static linking: drivers whole (they
 # register from constructors nothing references), the other driver and library archives as
 # ordinary archives the linker takes what it needs from. Nothing is built; the prefix holds the
@@ -167,19 +186,8 @@ use_system() {
 	mkdir -p "$system_prefix/include" "$system_prefix/lib/pkgconfig"
 	ln -s "$config" "$system_prefix/include/rte_build_config.h"
 	ln -s "$libdir/pkgconfig/libdpdk.pc" "$system_prefix/lib/pkgconfig/libdpdk.pc"
-	cat > "$system_prefix/vio4wd-dpdk.cmake" <<-EOF
-	# Written by interop/dpdk/build.sh: Debian's own static DPDK $version (libdpdk-dev).
-	set(DPDK_VERSION "$version")
-	set(DPDK_ORIGIN "Debian's libdpdk-dev")
-	set(DPDK_MAX_ETHPORTS $ports)
-	set(DPDK_NET_DRIVERS "${net% }")
-	set(DPDK_INCLUDE_DIRS $(pkg-config --cflags-only-I libdpdk | sed 's/-I//g'))
-	set(DPDK_COMPILE_OPTIONS $(echo $cflags | sed 's/-include \([^ ]*\)/"SHELL:-include \1"/g'))
-	set(DPDK_ARCHIVES $(echo $whole))
-	set(DPDK_LIBRARY_ARCHIVES $(echo $rest))
-	set(DPDK_SYSTEM_LIBRARIES $(echo $system))
-	EOF
-	touch "$system_prefix/vio4wd-dpdk.done"
+	write_cmake "$system_prefix" "Debian's libdpdk-dev" "$ports" "${net% }" \
+		"$(pkg-config --cflags-only-I libdpdk | sed 's/-I//g')" "$cflags" "$whole" "$rest" "$system"
 	log "using Debian's static DPDK $version from libdpdk-dev: RTE_MAX_ETHPORTS $ports (at most $ports relays), without our DPDK patches; net drivers ${net% }"
 	echo "$system_prefix"
 }
@@ -234,18 +242,7 @@ system=$( { sed -n 's/^Libs.private: //p' "$pc/libdpdk-libs.pc"; pkg-config --li
 	tr ' ' '\n' | grep -- '^-' | awk '!seen[$0]++')
 cflags=$(sed -n 's/^Cflags: //p' "$pc/libdpdk-libs.pc" | sed 's/-I[^ ]*//g')
 net=$(cd "$prefix/lib" && ls librte_net_*.a | sed 's/librte_net_\(.*\)\.a/\1/' | tr '\n' ' ')
-cat > "$prefix/vio4wd-dpdk.cmake" <<EOF
-# Written by interop/dpdk/build.sh for DPDK $version.
-set(DPDK_VERSION "$version")
-set(DPDK_ORIGIN "our build of Debian's source package")
-set(DPDK_MAX_ETHPORTS $MAX_ETHPORTS)
-set(DPDK_NET_DRIVERS "${net% }")
-set(DPDK_INCLUDE_DIRS "$prefix/include")
-set(DPDK_COMPILE_OPTIONS $(echo $cflags | sed 's/-include \([^ ]*\)/"SHELL:-include \1"/g'))
-set(DPDK_ARCHIVES $(echo $archives))
-set(DPDK_SYSTEM_LIBRARIES $(echo $system))
-EOF
-# The marker of a complete cache entry.
-touch "$prefix/vio4wd-dpdk.done"
+write_cmake "$prefix" "our build of Debian's source package" "$MAX_ETHPORTS" "${net% }" "$prefix/include" \
+	"$cflags" "$archives" "" "$system"
 log "done: net drivers $net"
 echo "$prefix"
