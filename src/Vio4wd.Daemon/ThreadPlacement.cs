@@ -61,7 +61,7 @@ internal static partial class ThreadPlacement
         try
         {
             string name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
-            return name.StartsWith("rte-worker", StringComparison.Ordinal) || name == Dataplane.EalSession.ControlThreadName;
+            return Dataplane.EalSession.IsWorkerThreadName(name) || name == Dataplane.EalSession.ControlThreadName;
         }
         catch (IOException)
         {

@@ -16,6 +16,13 @@ public sealed class EalSession : IAsyncDisposable
     /// <summary>The name of the thread that runs EAL and every DPDK control call (the main lcore).</summary>
     public const string ControlThreadName = "dpdk-control";
 
+    /// <summary>
+    /// Whether a thread's name (/proc/.../comm) is an EAL worker lcore's: "rte-worker-1" in DPDK
+    /// 22.11, "dpdk-worker1" from 23.11.
+    /// </summary>
+    public static bool IsWorkerThreadName(string name) =>
+        name.StartsWith("rte-worker", StringComparison.Ordinal) || name.StartsWith("dpdk-worker", StringComparison.Ordinal);
+
     private EalSession(ControlThread control, IReadOnlyList<string> arguments, int mainLcore)
     {
         _control = control;

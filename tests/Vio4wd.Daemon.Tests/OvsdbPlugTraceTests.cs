@@ -168,8 +168,8 @@ public class OvsdbPlugTraceTests
         {
             Assert.That(code, Is.Zero);
             Assert.That(daemon.StandardOutput, Does.Match(@"\d+ threads of the daemon moved off the worker CPUs 1, to CPUs 0"));
-            Assert.That(threads.Where(t => t.Name.StartsWith("rte-worker", StringComparison.Ordinal)).Select(t => t.Cpus), Is.EqualTo(new[] { "1" }), "the worker keeps its CPU");
-            Assert.That(threads.Where(t => !t.Name.StartsWith("rte-worker", StringComparison.Ordinal)).Select(t => $"{t.Name} [{t.Cpus}]"),
+            Assert.That(threads.Where(t => DpdkBuildFacts.IsWorkerThread(t.Name)).Select(t => t.Cpus), Is.EqualTo(new[] { "1" }), "the worker keeps its CPU");
+            Assert.That(threads.Where(t => !DpdkBuildFacts.IsWorkerThread(t.Name)).Select(t => $"{t.Name} [{t.Cpus}]"),
                 Is.All.EndsWith("[0]"), "every other thread is kept to CPU 0");
         });
     }
@@ -177,6 +177,6 @@ public class OvsdbPlugTraceTests
     // CPU seconds of the daemon's threads but its DPDK workers (which poll whatever happens) and,
     // unless asked, the runtime's background compiler.
     private static double ControlPlaneCpuSeconds(int pid, bool withCompiler = true) =>
-        ThreadCpu.Seconds(pid.ToString(CultureInfo.InvariantCulture), name => !name.StartsWith("rte-worker", StringComparison.Ordinal)
+        ThreadCpu.Seconds(pid.ToString(CultureInfo.InvariantCulture), name => !DpdkBuildFacts.IsWorkerThread(name)
             && (withCompiler || !name.StartsWith(".NET Tiered Com", StringComparison.Ordinal)));
 }

@@ -108,7 +108,7 @@ public partial class OvsdbPortControlTests
         {
             ["banana"] = "error: external_ids:virtio_forwarder='banana' is not an integer",
             ["nosuchvf"] = "error: no network interface nosuchvf on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay",
-            ["range"] = "error: relay 300 is out of range (relays are 0..255)",
+            ["range"] = $"error: relay 300 is out of range (relays are 0..{DpdkBuildFacts.DefaultMaxRelays - 1})",
             ["same"] = "error: relay 3 is already used by interface good (ovsdb)",
             ["aaa-steal"] = "error: relay 3 is already used by interface good (ovsdb)",
             ["aab-device"] = "error: device net_null0 is already used by relay 3: interface good (ovsdb)",

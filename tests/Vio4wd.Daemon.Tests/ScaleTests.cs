@@ -11,7 +11,7 @@ namespace Vio4wd.Daemon.Tests;
 public class ScaleTests
 {
     // 256, or as many as a smaller DPDK build allows (Debian's own libdpdk-dev: 32).
-    private static readonly int Relays = Math.Min(256, DpdkBuildFacts.MaxEthports);
+    private static readonly int Relays = DpdkBuildFacts.DefaultMaxRelays;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private readonly List<string> _prefixes = [];
 

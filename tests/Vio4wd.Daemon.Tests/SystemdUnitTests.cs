@@ -19,6 +19,14 @@ public class SystemdUnitTests
     public async Task Both_units_pass_systemd_analyze_verify_without_a_warning()
     {
         using var root = new TempDirectory();
+        // A merged-/usr root, as Debian 12 and 13 install: systemd 257 (Debian 13) reads units
+        // from /usr/lib/systemd/system only, 252 (Debian 12) from both spellings.
+        foreach (string dir in new[] { "bin", "sbin", "lib" })
+        {
+            Directory.CreateDirectory(root.File($"usr/{dir}"));
+            File.CreateSymbolicLink(root.File(dir), $"usr/{dir}");
+        }
+
         foreach (string program in new[] { "usr/bin/virtio-forwarder", "usr/bin/vio4wd-core-scheduler", "bin/kill", "bin/sh" })
         {
             string path = root.File(program);
@@ -27,9 +35,9 @@ public class SystemdUnitTests
             File.SetUnixFileMode(path, (UnixFileMode)Convert.ToInt32("755", 8));
         }
 
-        string system = root.File("lib/systemd/system");
+        string system = root.File("usr/lib/systemd/system");
         Directory.CreateDirectory(system);
-        foreach (string unit in Directory.EnumerateFiles("/lib/systemd/system").Where(f => f.EndsWith(".target", StringComparison.Ordinal) || f.EndsWith(".slice", StringComparison.Ordinal)))
+        foreach (string unit in Directory.EnumerateFiles("/usr/lib/systemd/system").Where(f => f.EndsWith(".target", StringComparison.Ordinal) || f.EndsWith(".slice", StringComparison.Ordinal)))
         {
             File.Copy(unit, Path.Combine(system, Path.GetFileName(unit)));
         }

@@ -78,7 +78,7 @@ public class RelayTrafficTests
     // CPU time of this process's DPDK worker threads over a window, in CPUs.
     private static async Task<double> WorkerCpuAsync(TimeSpan window)
     {
-        static double Seconds() => ThreadCpu.Seconds("self", name => name.StartsWith("rte-worker", StringComparison.Ordinal));
+        static double Seconds() => ThreadCpu.Seconds("self", DpdkBuildFacts.IsWorkerThread);
 
         double before = Seconds();
         var clock = System.Diagnostics.Stopwatch.StartNew();

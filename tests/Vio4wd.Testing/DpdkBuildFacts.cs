@@ -32,9 +32,16 @@ public static class DpdkBuildFacts
         }
     }
 
+    /// <summary>The daemon's default VIRTIOFWD_MAX_RELAYS with this build: 256, or fewer if the build allows fewer.</summary>
+    public static int DefaultMaxRelays => Math.Min(256, MaxEthports);
+
     /// <summary>True for Debian's own archives (libdpdk-dev): no patches of ours are in them.</summary>
     public static bool IsDebiansOwn =>
         File.ReadAllText(Path.Combine(Prefix, "vio4wd-dpdk.cmake")).Contains("set(DPDK_ORIGIN \"Debian's libdpdk-dev\")", StringComparison.Ordinal);
+
+    /// <summary>An EAL worker lcore's thread name: "rte-worker-1" in DPDK 22.11, "dpdk-worker1" from 23.11.</summary>
+    public static bool IsWorkerThread(string name) =>
+        name.StartsWith("rte-worker", StringComparison.Ordinal) || name.StartsWith("dpdk-worker", StringComparison.Ordinal);
 
     /// <summary>Skips the calling test, with the reason, when this build allows fewer than <paramref name="relays"/> relays.</summary>
     public static void RequireRelays(int relays)
