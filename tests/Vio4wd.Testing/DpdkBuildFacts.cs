@@ -43,24 +43,6 @@ public static class DpdkBuildFacts
     public static bool IsWorkerThread(string name) =>
         name.StartsWith("rte-worker", StringComparison.Ordinal) || name.StartsWith("dpdk-worker", StringComparison.Ordinal);
 
-    /// <summary>Skips the calling test, with the reason, when this build allows fewer than <paramref name="relays"/> relays.</summary>
-    public static void RequireRelays(int relays)
-    {
-        if (MaxEthports < relays)
-        {
-            NUnit.Framework.Assert.Ignore($"needs {relays} relays; this DPDK build ({PkgConfigVersion}, RTE_MAX_ETHPORTS {MaxEthports}) allows {MaxEthports}");
-        }
-    }
-
-    /// <summary>Skips the calling test when it needs one of our DPDK patches (interop/dpdk/patches) and this DPDK has none.</summary>
-    public static void RequirePatch(string patch, string why)
-    {
-        if (IsDebiansOwn)
-        {
-            NUnit.Framework.Assert.Ignore($"needs our DPDK patch {patch} ({why}); this DPDK is Debian's own libdpdk-dev {PkgConfigVersion}, built without it");
-        }
-    }
-
     private static string ReadPrefix()
     {
         var info = new ProcessStartInfo(Path.Combine(TestPaths.RepositoryRoot, "interop", "dpdk", "build.sh"), "--prefix") { RedirectStandardOutput = true };
