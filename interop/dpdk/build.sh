@@ -5,7 +5,7 @@
 # ships (22.11 LTS on Debian 12, 24.11 LTS on Debian 13), in one of two ways:
 #
 #   source  Debian's source package of that release (the same patches as its binary packages),
-#           built with our patches (patches/), for more ports than Debian's 32 and with only the
+#           built with our patches for that release (patches/<major.minor>/), for more ports than Debian's 32 and with only the
 #           libraries and drivers a relay host needs. The default wherever apt can fetch it.
 #   system  The release's own static archives from libdpdk-dev (installed if missing), as
 #           Debian built them: RTE_MAX_ETHPORTS 32, hence at most 32 relays, and without our
@@ -45,9 +45,10 @@ DISABLED_LIBS=(
 	pipeline port power table
 )
 
-# Our fixes to DPDK (patches/, applied in name order): part of the cache key with this script.
+# Our fixes to DPDK, per release (patches/22.11/*.patch, applied in name order to that release's
+# source; none is needed for 24.11 so far): part of the cache key with this script.
 patches=$(dirname "$0")/patches
-script_hash=$(cat "$0" "$patches"/*.patch 2>/dev/null | sha256sum | cut -c1-12)
+script_hash=$(cat "$0" "$patches"/*/*.patch 2>/dev/null | sha256sum | cut -c1-12)
 cache_root=${VIO4WD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vio4wd}
 
 # The version Debian offers now (binary and source packages share it).
@@ -210,7 +211,7 @@ log "building DPDK $version (max_ethports $MAX_ETHPORTS, ${#DRIVERS[@]} drivers)
 
 # The cached source stays as Debian ships it; the build uses a patched copy.
 cp -a "$src" "$work/src-patched"
-for p in "$patches"/*.patch; do
+for p in "$patches/$(echo "$version" | cut -d. -f1,2)"/*.patch; do
 	[ -f "$p" ] || continue
 	log "applying $(basename "$p")"
 	patch -d "$work/src-patched" -p1 --quiet --forward < "$p" >&2
