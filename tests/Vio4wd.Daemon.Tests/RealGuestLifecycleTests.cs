@@ -83,8 +83,9 @@ public partial class RealGuestLifecycleTests
                     "--cmd", "ping -c 2 -W 5 10.61.0.1",
                     "--cmd", "ethtool -l eth0 | tail -4 | grep Combined",
                     "--cmd", "for i in $(seq 32); do nc -w 1 10.61.0.1 $((6000 + i)) </dev/null; done; sleep 1",
-                    "--cmd", "ethtool -S eth0 | grep -E '(rx|tx)_queue_[0-9]+_packets'");
-                Dictionary<string, long> queues = QueueCounter().Matches(console).ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+                    "--cmd", "ethtool -S eth0 | grep -E '(rx|tx)(_queue_)?[0-9]+_packets'");
+                Dictionary<string, long> queues = QueueCounter().Matches(console).ToDictionary(
+                    m => $"{m.Groups[1].Value}_queue_{m.Groups[2].Value}", m => long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
                 TestContext.Out.WriteLine(string.Join(", ", queues.Select(q => $"{q.Key} {q.Value}")));
                 Assert.Multiple(() =>
                 {
@@ -181,7 +182,8 @@ public partial class RealGuestLifecycleTests
         return (long)double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    [GeneratedRegex(@"(rx_queue_\d+|tx_queue_\d+)_packets: (\d+)")]
+    // virtio_net's per-queue counters: rx_queue_0_packets up to Linux 6.9 (Debian 12), rx0_packets from 6.10 (Debian 13).
+    [GeneratedRegex(@"\b(rx|tx)(?:_queue_)?(\d+)_packets: (\d+)")]
     private static partial Regex QueueCounter();
 
     [GeneratedRegex(@"^vio4wd_relay_mbufs_in_use\{relay=""0""\} (\S+)", RegexOptions.Multiline)]
