@@ -19,7 +19,8 @@ shift
 
 have() {
 	case "$1" in
-	lib:*) ldconfig -p | grep -qF "	${1#lib:} (" ;;
+	# grep reads to the end (no -q): an early exit would kill ldconfig with SIGPIPE, failing the pipe.
+	lib:*) ldconfig -p | grep -F "	${1#lib:} (" >/dev/null ;;
 	pc:*) command -v pkg-config >/dev/null && pkg-config --exists "${1#pc:}" ;;
 	py:*) [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import ${1#py:}" 2>/dev/null ;;
 	/*) compgen -G "$1" >/dev/null ;;

@@ -80,10 +80,11 @@ public partial class RealGuestLifecycleTests
                 // The guest's side: 32 TCP connection attempts (the host refuses them), each from its
                 // own source port and so its own flow, which the guest hashes onto its queues.
                 (int code, string console) = await GuestAsync("--sock", dir.File("virtio-forwarder0.sock"), "--ip", "10.61.0.2/24", "--queues", "4",
+                    "--cmd", TraceQueues,
                     "--cmd", "ping -c 2 -W 5 10.61.0.1",
                     "--cmd", "ethtool -l eth0 | tail -4 | grep Combined",
                     "--cmd", "for i in $(seq 32); do nc -w 1 10.61.0.1 $((6000 + i)) </dev/null; done; sleep 1",
-                    "--cmd", "ethtool -S eth0 | grep -E '(rx|tx)(_queue_)?[0-9]+_packets'");
+                    "--cmd", QueueTrace);
                 Dictionary<string, long> queues = QueueCounter().Matches(console).ToDictionary(
                     m => $"{m.Groups[1].Value}_queue_{m.Groups[2].Value}", m => long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
                 TestContext.Out.WriteLine(string.Join(", ", queues.Select(q => $"{q.Key} {q.Value}")));
@@ -182,8 +183,24 @@ public partial class RealGuestLifecycleTests
         return (long)double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
-    // virtio_net's per-queue counters: rx_queue_0_packets up to Linux 6.9 (Debian 12), rx0_packets from 6.10 (Debian 13).
-    [GeneratedRegex(@"\b(rx|tx)(?:_queue_)?(\d+)_packets: (\d+)")]
+    // Per-queue packet counts from the guest kernel's own tracepoints, which carry each skb's queue
+    // (an rx skb's queue_mapping is its queue + 1). Not ethtool -S: virtio_net's per-queue packet
+    // counters left it in Linux 6.10 (Debian 13's 6.12 has them only through netlink qstats).
+    private const string TraceQueues = """
+        t=/sys/kernel/tracing; mount -t tracefs nodev $t
+        for e in napi_gro_receive_entry netif_receive_skb_entry net_dev_start_xmit; do echo 1 > $t/events/net/$e/enable; done
+        echo 4096 > $t/buffer_size_kb; echo 1 > $t/tracing_on
+        """;
+
+    private const string QueueTrace = """
+        t=/sys/kernel/tracing; echo 0 > $t/tracing_on
+        awk '{ match($0, /queue_mapping=[0-9]+/); q = substr($0, RSTART + 14, RLENGTH - 14) + 0 }
+             /(napi_gro_receive_entry|netif_receive_skb_entry): dev=eth0 / { rx[q - 1]++ }
+             /net_dev_start_xmit: dev=eth0 / { tx[q]++ }
+             END { for (q in rx) print "rx_queue_" q "_packets: " rx[q]; for (q in tx) print "tx_queue_" q "_packets: " tx[q] }' $t/trace
+        """;
+
+    [GeneratedRegex(@"\b(rx|tx)_queue_(\d+)_packets: (\d+)")]
     private static partial Regex QueueCounter();
 
     [GeneratedRegex(@"^vio4wd_relay_mbufs_in_use\{relay=""0""\} (\S+)", RegexOptions.Multiline)]
