@@ -31,20 +31,6 @@ TEST_NEEDS := $(DEMO_NEEDS) py:zmq:python3-zmq py:google.protobuf:python3-protob
 
 .PHONY: deps demo-deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
 
-# apt_install(packages): installs those not installed yet (apt-get update first, once, if any).
-define apt_install
-	@missing=$$(for p in $(1); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
-	done); \
-	if [ -z "$$missing" ]; then echo "$@: all $(words $(1)) packages already installed"; \
-	else \
-		echo "$@: installing" $$missing; \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
-endef
-
 deps:
 	@tools/deps.sh $@ $(BUILD_NEEDS)
 	@command -v $(DOTNET) >/dev/null || { echo "deps: the .NET 10 SDK ('dotnet') is required and is not on PATH (README: Before you start)" >&2; exit 1; }
@@ -186,9 +172,9 @@ install: publish man
 
 # The Debian package, built with debhelper (debian/); the .deb, its -dbgsym (libvio4wd.so's debug
 # symbols), .buildinfo and .changes go to out/deb, nothing stays beside the source tree.
-DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot lintian
+DEB_NEEDS := dh:debhelper dpkg-buildpackage:dpkg-dev fakeroot:fakeroot lintian:lintian
 deb: deps
-	$(call apt_install,$(DEB_BUILD_PACKAGES))
+	@tools/deps.sh $@ $(DEB_NEEDS)
 	dpkg-buildpackage -b -uc -us
 	mkdir -p $(OUT)/deb
 	mv ../vio4wd_$(VERSION)_amd64.deb ../vio4wd-dbgsym_$(VERSION)_amd64.deb ../vio4wd_$(VERSION)_amd64.buildinfo \
@@ -196,9 +182,9 @@ deb: deps
 	lintian --fail-on error $(OUT)/deb/vio4wd_$(VERSION)_amd64.deb
 
 # The OCI image (out/image/vio4wd_<version>.oci.tar, named vio4wd:<version>), without a container daemon.
-IMAGE_BUILD_PACKAGES := mmdebstrap umoci skopeo
+IMAGE_NEEDS := mmdebstrap:mmdebstrap umoci:umoci skopeo:skopeo
 image: deb
-	$(call apt_install,$(IMAGE_BUILD_PACKAGES))
+	@tools/deps.sh $@ $(IMAGE_NEEDS)
 	image/build.sh
 
 # What an installation holds and does: from a temporary DESTDIR, the .deb in a fresh Debian 12
