@@ -11,7 +11,7 @@ public sealed record MetricsInputs(
     RelayStatusStore Statuses,
     DaemonParts Parts,
     Func<bool> Ready,
-    Func<Reconciler?> Reconciler,
+    Func<RelayController?> Reconciler,
     string Version,
     string DpdkVersion,
     TimeProvider? Time = null);

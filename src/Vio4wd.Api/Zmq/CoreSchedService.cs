@@ -15,13 +15,12 @@ namespace Vio4wd.Api.Zmq;
 /// the reconciler has moved them. The moves are pins in the desired state, like
 /// <c>vio4wdctl pin</c>, so they survive reloads.
 /// </summary>
-public sealed class CoreSchedService(IDataplane dataplane, DesiredStateStore desired, RelayStatusStore statuses, TimeProvider? time = null)
+public sealed class CoreSchedService(IDataplane dataplane, DesiredStateStore desired, PassResults passes, TimeProvider? time = null)
 {
     public const int MaxRequestBytes = 1024;
     public const string UpdateSource = "migrate_relay_cpus()";
     public const string CoresSource = "worker core request";
     private const int EInval = 22;
-    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<byte[]> HandleAsync(ZmqRequest request)
     {
@@ -62,16 +61,12 @@ public sealed class CoreSchedService(IDataplane dataplane, DesiredStateStore des
         }
 
         desired.SetPinOverrides([.. map.Select(e => (e.RelayNumber, (CpuPins?)new CpuPins(e.Vf2VirtioCpu, e.Virtio2VfCpu)))]);
-        foreach (var entry in map.Where(e => desired.Get(e.RelayNumber) is not null))
-        {
-            RelayStatus? status = await ReconcilePasses.AppliedAsync(desired, statuses, entry.RelayNumber, ApplyTimeout, time).ConfigureAwait(false);
-            if (status is null || status.ObservedGeneration < status.Generation)
-            {
-                return Error(EInval, UpdateSource);
-            }
-        }
-
-        return new CoreSchedResponse { Status = CoreSchedResponse.Types.Status.Ok };
+        // Every move at once: the passes run in parallel with each other's waits.
+        PassResult?[] moved = await Task.WhenAll(map.Where(e => desired.Get(e.RelayNumber) is not null)
+            .Select(e => passes.WaitForPassAsync(e.RelayNumber, desired.GenerationOf(e.RelayNumber), PassResults.ApplyTimeout, time))).ConfigureAwait(false);
+        return moved.All(pass => pass is { Failed: false })
+            ? new CoreSchedResponse { Status = CoreSchedResponse.Types.Status.Ok }
+            : Error(EInval, UpdateSource);
     }
 
     private static CoreSchedResponse Error(int code, string source) =>

@@ -25,12 +25,12 @@ public sealed class ControlApiService(
     Func<bool> ready,
     string version,
     OperatorControls controls,
+    PassResults passes,
     TimeProvider? time = null,
     PlugTracer? plugs = null) : IControlApi
 {
     public const int MaxStatsDelayMs = 60_000;
 
-    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ReloadTimeout = TimeSpan.FromSeconds(30);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly DateTimeOffset _started = (time ?? TimeProvider.System).GetUtcNow();
@@ -82,8 +82,9 @@ public sealed class ControlApiService(
         }
 
         desired.SetPinOverride(relay, cpus.Count == 0 ? null : new CpuPins(cpus[0], cpus[^1]));
-        RelayStatus status = await ReconcilePasses.AppliedAsync(desired, statuses, relay, ApplyTimeout, _time).ConfigureAwait(false)
-            ?? throw new ControlRequestException($"relay {relay}: the change was not applied within {ApplyTimeout.TotalSeconds:0} s"
+        PassResult? pass = await passes.WaitForPassAsync(relay, desired.GenerationOf(relay), PassResults.ApplyTimeout, _time).ConfigureAwait(false);
+        RelayStatus status = (pass is null ? null : statuses.Get(relay))
+            ?? throw new ControlRequestException($"relay {relay}: the change was not applied within {PassResults.ApplyTimeout.TotalSeconds:0} s"
                 + (statuses.Get(relay)?.LastError is { } error ? $": {error}" : string.Empty));
         RelayState live = await running.GetRelayAsync(relay).ConfigureAwait(false);
         return RelayViews.Of(status with { Live = live }, plugs?.Last(relay));

@@ -23,7 +23,7 @@ public sealed record HealthReport(IReadOnlyList<HealthCheck> Checks)
 /// dead, since a restart would not bring the peer back and would cost every VM its relay.
 /// Ready: the first pass is done and every source is in touch with its peer.
 /// </summary>
-public sealed class DaemonHealth(DaemonParts parts, Func<bool> firstPassDone, Func<Reconciler?> reconciler, TimeSpan resyncPeriod, TimeProvider? time = null)
+public sealed class DaemonHealth(DaemonParts parts, Func<bool> firstPassDone, Func<RelayController?> reconciler, TimeSpan resyncPeriod, TimeProvider? time = null)
 {
     /// <summary>A pass over one relay longer than this means the dataplane's control thread is stuck.</summary>
     public static readonly TimeSpan WedgedPass = TimeSpan.FromSeconds(60);

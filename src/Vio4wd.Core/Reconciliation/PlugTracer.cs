@@ -54,8 +54,9 @@ public static class PlugTraceText
 /// what makes a plug slow can be seen (debug log, <c>vio4wdctl describe</c>, a metric): the
 /// desired state store starts a trace, the reconciler marks its queueing, passes and dataplane
 /// calls, the status marks Ready, a source marks its write-back. Each relay keeps its last trace.
+/// It follows the controller as one of its observers.
 /// </summary>
-public sealed class PlugTracer(TimeProvider? time = null)
+public sealed class PlugTracer(TimeProvider? time = null) : IReconcileObserver
 {
     // A trace that never completes (a VM that never comes) stops growing here.
     private const int MaxSteps = 48;
@@ -71,11 +72,11 @@ public sealed class PlugTracer(TimeProvider? time = null)
     public event Action<int, PlugTrace>? RowCompleted;
 
     /// <summary>
-    /// Starts a relay's trace: its desired state changed to <paramref name="generation"/> (null: the
-    /// relay is not wanted any more), asked for by <paramref name="source"/> with an input that
+    /// Starts a relay's trace: its desired state changed to <paramref name="generation"/> (removals
+    /// count too), asked for by <paramref name="source"/> with an input that
     /// arrived at <paramref name="inputAt"/> (a <see cref="TimeProvider.GetTimestamp"/> value).
     /// </summary>
-    public void Begin(int relay, long? generation, bool wasReady, string source, long? inputAt)
+    public void Begin(int relay, long generation, bool wasReady, string source, long? inputAt)
     {
         long now = _time.GetTimestamp();
         long origin = Math.Min(inputAt ?? now, now);
@@ -101,8 +102,8 @@ public sealed class PlugTracer(TimeProvider? time = null)
         }
     }
 
-    /// <summary>A pass applied <paramref name="generation"/> (null: nothing wanted) and left the relay Ready or not: the trace of that generation completes.</summary>
-    public void Applied(int relay, long? generation, bool ready)
+    /// <summary>A pass applied <paramref name="generation"/> and left the relay Ready or not: the trace of that generation completes.</summary>
+    public void Applied(int relay, long generation, bool ready)
     {
         long now = _time.GetTimestamp();
         PlugTrace? done = null;
@@ -156,11 +157,24 @@ public sealed class PlugTracer(TimeProvider? time = null)
         }
     }
 
-    private sealed class Trace(string source, DateTimeOffset started, long origin, long? generation, bool wasReady)
+    void IReconcileObserver.Queued(int relay, long generation, bool wasReady, Relays.DesiredChange change) =>
+        Begin(relay, generation, wasReady, change.Cause, change.InputAt);
+
+    void IReconcileObserver.Stepped(int relay, string name) => Mark(relay, name);
+
+    void IReconcileObserver.PassCompleted(PassResult result)
+    {
+        if (!result.Failed)
+        {
+            Applied(result.Relay, result.Generation, result.Ready);
+        }
+    }
+
+    private sealed class Trace(string source, DateTimeOffset started, long origin, long generation, bool wasReady)
     {
         private readonly List<(string Name, long At)> _steps = [];
 
-        public long? Generation { get; } = generation;
+        public long Generation { get; } = generation;
 
         public bool WasReady { get; } = wasReady;
 

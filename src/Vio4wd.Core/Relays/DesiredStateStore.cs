@@ -101,6 +101,21 @@ public sealed class DesiredStateStore
         }
     }
 
+    /// <summary>
+    /// The relay's spec in force (null: none) and its generation, read together: the generation
+    /// also counts removals, so a pass over a relay that is no longer wanted has one to report.
+    /// </summary>
+    public (DesiredRelay? Relay, long Generation) Snapshot(int relayId)
+    {
+        lock (_lock)
+        {
+            return (_effective.GetValueOrDefault(relayId), _generations.GetValueOrDefault(relayId));
+        }
+    }
+
+    /// <summary>The relay's generation, counting removals (0: nothing was ever asked of it).</summary>
+    public long GenerationOf(int relayId) => Snapshot(relayId).Generation;
+
     public IReadOnlyCollection<DesiredRelay> All()
     {
         lock (_lock)

@@ -19,12 +19,16 @@ public sealed class SourceContext
     private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<int>? _publishing;
     private readonly PlugTracer? _plugs;
+    private readonly PassResults _passes;
     private int _publishes;
 
     /// <param name="publishing">Called with the publish's number (from 1) before each publish; what it throws, the source's publish throws (fault injection in tests).</param>
     /// <param name="plugs">Where the source's write-back of a relay's state is marked.</param>
-    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts, Action<int>? publishing = null, PlugTracer? plugs = null)
+    /// <param name="passes">The controller's pass results, to await a change's (none: no controller runs, a wait times out).</param>
+    public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts,
+        Action<int>? publishing = null, PlugTracer? plugs = null, PassResults? passes = null)
     {
+        _passes = passes ?? new PassResults();
         ArgumentException.ThrowIfNullOrEmpty(source);
         _publishing = publishing;
         _plugs = plugs;
@@ -101,8 +105,11 @@ public sealed class SourceContext
 
     public RelayStatus? Status(int relay) => _statuses.Get(relay);
 
-    /// <summary>The relay's status once the reconciler acted on its current desired state, or null after the timeout.</summary>
-    public Task<RelayStatus?> AppliedAsync(int relay, TimeSpan timeout) => ReconcilePasses.AppliedAsync(_desired, _statuses, relay, timeout);
+    /// <summary>
+    /// The first pass over the relay at its current desired generation (so after what this source
+    /// just published), whether it succeeded or not, or null when none came within <paramref name="timeout"/>.
+    /// </summary>
+    public Task<PassResult?> WaitForPassAsync(int relay, TimeSpan timeout) => _passes.WaitForPassAsync(relay, _desired.GenerationOf(relay), timeout);
 
     // One wrapper per subscriber, found again by delegate equality (target and method), so a
     // remove with another instance of the same handler removes what the add stored.

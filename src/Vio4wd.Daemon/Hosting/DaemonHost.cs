@@ -44,6 +44,8 @@ internal static class DaemonHost
     /// <summary>Within systemd's TimeoutStopSec (30 s) in the unit.</summary>
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(25);
 
+    private static readonly ControllerOptions Controller = new();
+
     public static async Task<int> RunAsync(LoadedConfiguration loaded, Func<LoadedConfiguration> reload)
     {
         VirtioForwarderOptions options = loaded.Options!;
@@ -106,7 +108,7 @@ internal static class DaemonHost
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         using CancellationTokenRegistration stopping = lifetime.ApplicationStopping.Register(() => logger.LogNotice($"Stopping {VirtioForwarder.Name}"));
-        DaemonRuntime runtime = host.Services.GetRequiredService<DaemonRuntime>();
+        DaemonExit exit = host.Services.GetRequiredService<DaemonExit>();
         try
         {
             await host.StartAsync().ConfigureAwait(false);
@@ -116,11 +118,11 @@ internal static class DaemonHost
             // Undo what had started (sockets, the dataplane, the EAL's runtime folder).
             await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
             // SIGTERM or SIGINT while starting is a clean stop; a part's failure keeps its code.
-            return e is StartupException failure ? await FailedAsync(logger, failure).ConfigureAwait(false) : runtime.ExitCode;
+            return e is StartupException failure ? await FailedAsync(logger, failure).ConfigureAwait(false) : exit.Code;
         }
 
         await host.WaitForShutdownAsync().ConfigureAwait(false);
-        return runtime.ExitCode;
+        return exit.Code;
     }
 
     private static async Task<int> FailedAsync(ILogger logger, StartupException e)
@@ -159,23 +161,36 @@ internal static class DaemonHost
 
         services.AddSingleton(options);
         services.AddSingleton(new DataplaneOptions(options.Jumbo, options.MergeableBuffers, options.Tso, socketUid, socketGid, IdleSleepMaxUs: options.IdleSleepMaxUs, MaxRelays: options.MaxRelays));
-        services.AddSingleton(sp => new DaemonRuntime(options, sp.GetRequiredService<IHostApplicationLifetime>()));
+        services.AddSingleton<DaemonExit>();
         services.AddSingleton(TestHooks.Faults.FromEnvironment());
-        services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DaemonRuntime>().Dataplane)!);
+
+        // The state the parts share, and the controller that turns the desired state into live relays.
+        services.AddSingleton<DesiredStateStore>();
+        services.AddSingleton<RelayStatusStore>();
+        services.AddSingleton<RejectedRequests>();
+        services.AddSingleton<DaemonParts>();
+        services.AddSingleton<PlugTracer>();
+        services.AddSingleton<PassResults>();
+        services.AddSingleton<DataplaneHandle>();
+        services.AddSingleton(sp => new ReconcileReporter(sp.GetRequiredService<DaemonMetrics>(), sp.GetRequiredService<PlugTracer>(), LoggerOf(sp, "Vio4wd.Reconciler")));
+        services.AddSingleton(sp => new RelayController(sp.GetRequiredService<DataplaneHandle>(), sp.GetRequiredService<DesiredStateStore>(),
+            sp.GetRequiredService<RelayStatusStore>(), sp.GetRequiredService<PassResults>(),
+            [sp.GetRequiredService<PlugTracer>(), sp.GetRequiredService<ReconcileReporter>()], Controller));
+        // Null until the dataplane is up: there is nothing to reconcile before.
+        Func<RelayController?> ControllerOf(IServiceProvider sp) =>
+            () => sp.GetRequiredService<DataplaneHandle>().Current is null ? null : sp.GetRequiredService<RelayController>();
+
+        services.AddSingleton(sp => TestHooks.IfEnabled(() => sp.GetRequiredService<DataplaneHandle>().Current)!);
+        services.AddSingleton(sp => new DaemonHealth(sp.GetRequiredService<DaemonParts>(), () => sp.GetRequiredService<ReadinessGate>().Ready, ControllerOf(sp), Controller.ResyncPeriod));
         services.AddSingleton(sp =>
         {
-            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
-            return new DaemonHealth(runtime.Parts, () => runtime.Ready, () => runtime.RunningReconciler, new ReconcilerOptions().ResyncPeriod);
-        });
-        services.AddSingleton(sp =>
-        {
-            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
-            return new DaemonMetrics(new MetricsInputs(() => runtime.Dataplane, runtime.Statuses, runtime.Parts, () => runtime.Ready,
-                () => runtime.RunningReconciler, VirtioForwarder.Version(), DpdkBuild.Version));
+            DataplaneHandle dataplane = sp.GetRequiredService<DataplaneHandle>();
+            return new DaemonMetrics(new MetricsInputs(() => dataplane.Current, sp.GetRequiredService<RelayStatusStore>(), sp.GetRequiredService<DaemonParts>(),
+                () => sp.GetRequiredService<ReadinessGate>().Ready, ControllerOf(sp), VirtioForwarder.Version(), DpdkBuild.Version));
         });
         services.AddSingleton<IControlApi>(sp =>
         {
-            DaemonRuntime runtime = sp.GetRequiredService<DaemonRuntime>();
+            DataplaneHandle dataplane = sp.GetRequiredService<DataplaneHandle>();
             StaticConfigSource config = sp.GetRequiredService<StaticConfigSource>();
             var controls = new OperatorControls(
                 sp.GetRequiredService<DaemonHealth>(),
@@ -184,22 +199,23 @@ internal static class DaemonHost
                 level =>
                 {
                     logThreshold.Level = level;
-                    runtime.Dataplane?.SetLogLevel(level);
+                    dataplane.Current?.SetLogLevel(level);
                 },
                 config.ReloadAsync);
-            return new ControlApiService(runtime.Statuses, runtime.Desired, runtime.Rejected, runtime.Parts,
-                () => runtime.Dataplane, () => runtime.Ready, $"{VirtioForwarder.Version()} ({DpdkBuild.Version})", controls, plugs: runtime.Plugs);
+            return new ControlApiService(sp.GetRequiredService<RelayStatusStore>(), sp.GetRequiredService<DesiredStateStore>(), sp.GetRequiredService<RejectedRequests>(),
+                sp.GetRequiredService<DaemonParts>(), () => dataplane.Current, () => sp.GetRequiredService<ReadinessGate>().Ready,
+                $"{VirtioForwarder.Version()} ({DpdkBuild.Version})", controls, sp.GetRequiredService<PassResults>(), plugs: sp.GetRequiredService<PlugTracer>());
         });
 
         // Start order (stop is the reverse). Registered as IHostedService one by one: the
         // AddHostedService(factory) overloads keep only one service per implementation type.
         services.AddSingleton<IHostedService, StartBanner>();
-        services.AddSingleton<IHostedService>(sp => new ControlSocketService(sp.GetRequiredService<DaemonRuntime>(), controlPermissions,
-            sp.GetRequiredService<IControlApi>(), sp.GetService<TestHooks>(), sp.GetRequiredService<ILogger<ControlSocketService>>()));
+        services.AddSingleton<IHostedService>(sp => new ControlSocketService(options.ControlSocket, controlPermissions, sp.GetRequiredService<IControlApi>(),
+            sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), sp.GetService<TestHooks>(), sp.GetRequiredService<ILogger<ControlSocketService>>()));
         if (options.MetricsAddress is { } metricsAddress)
         {
             services.AddSingleton<IHostedService>(sp => new MetricsService(metricsAddress, sp.GetRequiredService<DaemonMetrics>(), sp.GetRequiredService<DaemonHealth>(),
-                sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<ILogger<MetricsService>>()));
+                sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), sp.GetRequiredService<ILogger<MetricsService>>()));
         }
 
         services.AddSingleton<IHostedService, DataplaneService>();
@@ -224,27 +240,39 @@ internal static class DaemonHost
 
         foreach ((Func<IServiceProvider, IRelaySource> source, int index) in sources.Select((s, i) => (s, i)))
         {
-            services.AddSingleton(sp => new SourceService(source(sp), sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<TestHooks.Faults>(), sp.GetRequiredService<ILogger<SourceService>>()));
+            services.AddSingleton(sp =>
+            {
+                IRelaySource relaySource = source(sp);
+                TestHooks.Faults faults = sp.GetRequiredService<TestHooks.Faults>();
+                var context = new SourceContext(relaySource.Name, options.MaxRelays, sp.GetRequiredService<DesiredStateStore>(), sp.GetRequiredService<RelayStatusStore>(),
+                    sp.GetRequiredService<RejectedRequests>(), sp.GetRequiredService<DaemonParts>(), publish => faults.OnPublish(relaySource.Name, publish),
+                    sp.GetRequiredService<PlugTracer>(), sp.GetRequiredService<PassResults>());
+                return new SourceService(relaySource, context, sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), faults, sp.GetRequiredService<ILogger<SourceService>>());
+            });
             services.AddSingleton<IHostedService>(sp => sp.GetServices<SourceService>().ElementAt(index));
         }
 
         // The original's other ZMQ services, each on its endpoint when configured.
-        var zmqServices = new List<(string Name, string? Endpoint, int MaxRequest, Func<DaemonRuntime, Func<ZmqRequest, Task<byte[]>>> Handler)>
+        // Their handlers are made when the service runs, after the dataplane is up.
+        var zmqServices = new List<(string Name, string? Endpoint, int MaxRequest, Func<IServiceProvider, Func<ZmqRequest, Task<byte[]>>> Handler)>
         {
-            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, r => new ConfigService(options.CpuPins, r.Dataplane!).HandleAsync),
-            ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, r => new StatsService(r.Dataplane!).HandleAsync),
-            ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes, r => new CoreSchedService(r.Dataplane!, r.Desired, r.Statuses).HandleAsync),
+            ("config", options.ZmqConfigEndpoint, ConfigService.MaxRequestBytes, sp => new ConfigService(options.CpuPins, DataplaneOf(sp)).HandleAsync),
+            ("stats", options.ZmqStatsEndpoint, StatsService.MaxRequestBytes, sp => new StatsService(DataplaneOf(sp)).HandleAsync),
+            ("core scheduler", options.ZmqCoreSchedEndpoint, CoreSchedService.MaxRequestBytes,
+                sp => new CoreSchedService(DataplaneOf(sp), sp.GetRequiredService<DesiredStateStore>(), sp.GetRequiredService<PassResults>()).HandleAsync),
         };
+        static IDataplane DataplaneOf(IServiceProvider sp) => sp.GetRequiredService<DataplaneHandle>().Required;
         foreach ((string name, string? endpoint, int maxRequest, var handler) in zmqServices)
         {
             if (endpoint is not null)
             {
-                services.AddSingleton<IHostedService>(sp => new ZmqApiService(name, Binding(endpoint), maxRequest, handler,
-                    sp.GetRequiredService<DaemonRuntime>(), sp.GetRequiredService<ILogger<ZmqApiService>>()));
+                services.AddSingleton<IHostedService>(sp => new ZmqApiService(name, Binding(endpoint), maxRequest, () => handler(sp),
+                    sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), sp.GetRequiredService<ILogger<ZmqApiService>>()));
             }
         }
 
-        services.AddSingleton<IHostedService, ReadinessGate>();
+        services.AddSingleton<ReadinessGate>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ReadinessGate>());
     }
 
     private static (int? Uid, int? Gid) Account(SocketAccount owner, SocketAccount group, string what)

@@ -43,7 +43,6 @@ public sealed partial class PortControlSource(
     private const string AddSockSource = "virtio_add_sock_dev_pair()";
     private const string RemoveSockSource = "virtio_remove_sock_dev_pair()";
     private const string QuerySource = "virtio_query_pci()";
-    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Func<PciAddress, string> _deviceOf = deviceOf ?? (pci => pci.ToString());
     private readonly Dictionary<int, Entry> _slice = [];
@@ -286,11 +285,13 @@ public sealed partial class PortControlSource(
         Set(relay, entry);
         // A claim that lost to an earlier one is not applied at all.
         ClaimRefusal? refused = Context.RefusalOf(Key(relay));
-        RelayStatus? status = refused is null ? await Context.AppliedAsync(relay, ApplyTimeout).ConfigureAwait(false) : null;
+        PassResult? pass = refused is null ? await Context.WaitForPassAsync(relay, PassResults.ApplyTimeout).ConfigureAwait(false) : null;
+        // The pass wrote the status before its result was recorded: this is what it left.
+        RelayStatus? status = pass is null ? null : Context.Status(relay);
         PortControlResponse response = outcome(status ?? new RelayStatus { Id = relay });
         if (response.Status != Status.Ok)
         {
-            LogRefused(logger, relay, refused?.Reason ?? status?.LastError ?? "the change was not applied in time");
+            LogRefused(logger, relay, refused?.Reason ?? pass?.Error ?? status?.LastError ?? "the change was not applied in time");
             Set(relay, before);
         }
 

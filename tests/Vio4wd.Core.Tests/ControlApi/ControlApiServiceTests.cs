@@ -12,7 +12,7 @@ namespace Vio4wd.Core.Tests.ControlApi;
 
 public class ControlApiServiceTests
 {
-    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), new DaemonParts(), () => h.Dataplane, () => true, "test", Controls());
+    private static ControlApiService Api(Harness h) => new(h.Statuses, h.Desired, new RejectedRequests(), new DaemonParts(), () => h.Dataplane, () => true, "test", Controls(), h.Results);
 
     private static OperatorControls Controls()
     {

@@ -6,20 +6,18 @@ using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Tests.Reconciliation;
 
-/// <summary>A running reconciler over a <see cref="FakeDataplane"/>, and a way to wait for convergence.</summary>
+/// <summary>A running controller over a <see cref="FakeDataplane"/>, and a way to wait for convergence.</summary>
 internal sealed class Harness : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _run;
 
-    public Harness(ReconcilerOptions? options = null)
+    public Harness(ControllerOptions? options = null, TimeProvider? time = null)
     {
-        Reconciler = new Reconciler(Dataplane, Desired, Statuses, options ?? new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) })
-        {
-            Plugs = Plugs,
-        };
-        _run = Reconciler.RunAsync(_stop.Token);
+        Controller = new RelayController(new DataplaneHandle(Dataplane), Desired, Statuses, Results, [Plugs],
+            options ?? new ControllerOptions { BackoffBase = TimeSpan.FromMilliseconds(10), ResyncPeriod = TimeSpan.FromMilliseconds(200) }, time);
+        _run = Controller.RunAsync(_stop.Token);
     }
 
     public FakeDataplane Dataplane { get; } = new();
@@ -33,7 +31,9 @@ internal sealed class Harness : IAsyncDisposable
 
     public PlugTracer Plugs { get; } = new();
 
-    public Reconciler Reconciler { get; }
+    public PassResults Results { get; } = new();
+
+    public RelayController Controller { get; }
 
     public Task ConvergedAsync(string what) => Eventually.UntilAsync(MatchesAsync, $"convergence: {what}", Patience);
 
@@ -41,7 +41,7 @@ internal sealed class Harness : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _run;
-        Reconciler.Dispose();
+        Controller.Dispose();
         _stop.Dispose();
     }
 

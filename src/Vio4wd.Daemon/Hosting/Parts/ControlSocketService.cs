@@ -12,8 +12,8 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 /// answers as soon as the configuration is parsed; a socket that cannot be made at start ends
 /// the start (exit 1), a fault later is restarted like any part.
 /// </summary>
-internal sealed class ControlSocketService(DaemonRuntime runtime, SocketPermissions permissions, IControlApi api, TestHooks? hooks, ILogger<ControlSocketService> logger)
-    : SupervisedService("control socket", "service", runtime, logger)
+internal sealed class ControlSocketService(string path, SocketPermissions permissions, IControlApi api, DaemonParts parts, DaemonExit exit, TestHooks? hooks, ILogger<ControlSocketService> logger)
+    : SupervisedService("control socket", "service", parts, exit, logger)
 {
     private ControlServer? _server;
 
@@ -25,7 +25,7 @@ internal sealed class ControlSocketService(DaemonRuntime runtime, SocketPermissi
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
         {
-            throw new StartupException(1, $"control socket {Runtime.Options.ControlSocket}: {e.Message}");
+            throw new StartupException(1, $"control socket {path}: {e.Message}");
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -41,7 +41,7 @@ internal sealed class ControlSocketService(DaemonRuntime runtime, SocketPermissi
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         _server ??= Listen();
-        Runtime.Parts.Report(Name, PartState.Serving, Runtime.Options.ControlSocket);
+        Parts.Report(Name, PartState.Serving, path);
         try
         {
             await _server.ServeAsync(stoppingToken).ConfigureAwait(false);
@@ -54,5 +54,5 @@ internal sealed class ControlSocketService(DaemonRuntime runtime, SocketPermissi
         }
     }
 
-    private ControlServer Listen() => ControlServer.Listen(Runtime.Options.ControlSocket, permissions, api, hooks, Logger);
+    private ControlServer Listen() => ControlServer.Listen(path, permissions, api, hooks, Logger);
 }

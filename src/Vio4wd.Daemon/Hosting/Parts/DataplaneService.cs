@@ -1,10 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Vio4wd.Api.Metrics;
 using Vio4wd.Core.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Posix;
-using Vio4wd.Core.Reconciliation;
 using Vio4wd.Daemon.Logging;
 using Vio4wd.Dataplane;
 using Vio4wd.Sources.Netdev;
@@ -16,15 +14,13 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 /// takes them down last: stopping the dataplane removes its server sockets and detaches every
 /// device, and the EAL's cleanup removes its runtime folder.
 /// </summary>
-internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions dataplaneOptions, DaemonMetrics metrics, ILogger<DataplaneService> logger, ILogger<Reconciler> reconcilerLogger) : IHostedService, IAsyncDisposable
+internal sealed class DataplaneService(VirtioForwarderOptions options, DataplaneOptions dataplaneOptions, DataplaneHandle handle, ILogger<DataplaneService> logger) : IHostedService, IAsyncDisposable
 {
     private EalSession? _eal;
     private NativeDataplane? _dataplane;
-    private Reconciler? _reconciler;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        VirtioForwarderOptions options = runtime.Options;
         IReadOnlyList<string> ealArgs = EalArgumentsBuilder.Build(options, HostInspector.Numa());
         if (EalPreflight.Problem(options, ealArgs) is { } problem)
         {
@@ -79,52 +75,12 @@ internal sealed class DataplaneService(DaemonRuntime runtime, DataplaneOptions d
             logger.ThreadsKeptOff(moved, workers, others);
         }
 
-        _reconciler = new Reconciler(_dataplane, runtime.Desired, runtime.Statuses)
-        {
-            Plugs = runtime.Plugs,
-            EventRecorded = (relay, e) =>
-                reconcilerLogger.RelayEvent(e.Type == "Warning" ? LogLevel.Warning : LogLevel.Information, relay, e.Reason, e.Message),
-            DataplaneEventSeen = e =>
-            {
-                if (DataplaneEventText.Describe(e) is { } line)
-                {
-                    reconcilerLogger.DataplaneEvent(DataplaneEventText.IsWarning(e) ? LogLevel.Warning : LogLevel.Information, line);
-                }
-            },
-            UnexpectedFailure = (relay, e) => reconcilerLogger.ReconcileDefect(relay, e.Message, e),
-            ResyncFailed = e => reconcilerLogger.ResyncFailed(e.Message),
-            PassCompleted = (duration, _) => metrics.ObservePass(duration),
-        };
-        runtime.Plugs.Completed += OnPlugCompleted;
-        runtime.Plugs.RowCompleted += OnRowCompleted;
-        runtime.Started(_dataplane, _reconciler);
-    }
-
-    private void OnPlugCompleted(int relay, PlugTrace trace)
-    {
-        metrics.ObservePlug(trace.Kind ?? "change", trace.DoneMs ?? 0);
-        if (reconcilerLogger.IsEnabled(LogLevel.Debug))
-        {
-            reconcilerLogger.PlugTraced(relay, trace.Kind ?? "change", trace.Source, "applied", trace.DoneMs ?? 0, PlugTraceText.Steps(trace));
-        }
-    }
-
-    private void OnRowCompleted(int relay, PlugTrace trace)
-    {
-        metrics.ObservePlug("row", trace.RowMs ?? 0);
-        if (reconcilerLogger.IsEnabled(LogLevel.Debug))
-        {
-            reconcilerLogger.PlugTraced(relay, trace.Kind ?? "plug", trace.Source, "row acknowledged", trace.RowMs ?? 0, PlugTraceText.Steps(trace));
-        }
+        handle.Set(_dataplane);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        runtime.Plugs.Completed -= OnPlugCompleted;
-        runtime.Plugs.RowCompleted -= OnRowCompleted;
-        runtime.Stopped();
-        _reconciler?.Dispose();
-        _reconciler = null;
+        handle.Set(null);
         if (_dataplane is { } dataplane)
         {
             _dataplane = null;

@@ -11,15 +11,15 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 /// in use faults this part only (it retries with backoff and /readyz says so through the
 /// control socket), never the relays.
 /// </summary>
-internal sealed class MetricsService(ListenAddress address, DaemonMetrics metrics, DaemonHealth health, DaemonRuntime runtime, ILogger<MetricsService> logger)
-    : SupervisedService("metrics", "service", runtime, logger)
+internal sealed class MetricsService(ListenAddress address, DaemonMetrics metrics, DaemonHealth health, DaemonParts parts, DaemonExit exit, ILogger<MetricsService> logger)
+    : SupervisedService("metrics", "service", parts, exit, logger)
 {
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         await using MetricsServer server = await MetricsServer.StartAsync(address, metrics, health, stoppingToken).ConfigureAwait(false);
         string url = $"http://{address}";
         Logger.MetricsListening(url);
-        Runtime.Parts.Report(Name, PartState.Serving, url);
+        Parts.Report(Name, PartState.Serving, url);
         await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
+using Vio4wd.Core.Health;
 using Vio4wd.Core.Sources;
 
 namespace Vio4wd.Daemon.Hosting.Parts;
 
 /// <summary>One source of desired state, supervised; its published slice stays in force while it restarts.</summary>
-internal sealed class SourceService(IRelaySource source, DaemonRuntime runtime, TestHooks.Faults faults, ILogger<SourceService> logger)
-    : SupervisedService(source.Name, "source", runtime, logger)
+internal sealed class SourceService(IRelaySource source, SourceContext context, DaemonParts parts, DaemonExit exit, TestHooks.Faults faults, ILogger<SourceService> logger)
+    : SupervisedService(source.Name, "source", parts, exit, logger)
 {
-    public SourceContext Context { get; } = new(source.Name, runtime.MaxRelays, runtime.Desired, runtime.Statuses, runtime.Rejected, runtime.Parts,
-        publish => faults.OnPublish(source.Name, publish), runtime.Plugs);
+    public SourceContext Context { get; } = context;
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {

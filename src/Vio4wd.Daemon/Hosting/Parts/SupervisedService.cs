@@ -13,21 +13,26 @@ namespace Vio4wd.Daemon.Hosting.Parts;
 /// well for a while). A <see cref="DataplaneFailedException"/> cannot be mended in this process:
 /// it ends the daemon with exit code 70 (EX_SOFTWARE), after the usual clean stop.
 /// </summary>
-internal abstract partial class SupervisedService(string name, string kind, DaemonRuntime runtime, ILogger logger) : BackgroundService
+internal abstract partial class SupervisedService(string name, string kind, DaemonParts parts, DaemonExit exit, ILogger logger) : BackgroundService
 {
     public static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(500);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan HealthyRun = TimeSpan.FromMinutes(1);
 
+    private readonly TaskCompletionSource _firstFault = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public string Name { get; } = name;
 
-    protected DaemonRuntime Runtime { get; } = runtime;
+    /// <summary>Completes when the part faults for the first time (readiness stops waiting for it).</summary>
+    public Task FirstFault => _firstFault.Task;
+
+    protected DaemonParts Parts { get; } = parts;
 
     protected ILogger Logger { get; } = logger;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        Runtime.Parts.Register(Name, kind);
+        Parts.Register(Name, kind);
         return base.StartAsync(cancellationToken);
     }
 
@@ -59,14 +64,16 @@ internal abstract partial class SupervisedService(string name, string kind, Daem
             catch (DataplaneFailedException e)
             {
                 LogFatal(Logger, Name, e.Message, e);
-                Runtime.Parts.Faulted(Name, e.Message);
-                Runtime.Fail(70);
+                Parts.Faulted(Name, e.Message);
+                _firstFault.TrySetResult();
+                exit.Fail(70);
                 return;
             }
             catch (Exception e)
             {
                 string error = $"{e.GetType().Name}: {e.Message}";
-                Runtime.Parts.Faulted(Name, error);
+                Parts.Faulted(Name, error);
+                _firstFault.TrySetResult();
                 if (Stopwatch.GetElapsedTime(started) > HealthyRun)
                 {
                     backoff = MinBackoff;
@@ -85,11 +92,11 @@ internal abstract partial class SupervisedService(string name, string kind, Daem
             }
 
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-            Runtime.Parts.Restarted(Name);
-            Runtime.Parts.Report(Name, PartState.Starting);
+            Parts.Restarted(Name);
+            Parts.Report(Name, PartState.Starting);
         }
 
-        Runtime.Parts.Report(Name, PartState.Stopped);
+        Parts.Report(Name, PartState.Stopped);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Part} failed: {Error}; restarting it in {Seconds:0.0} s")]

@@ -9,18 +9,19 @@ internal sealed class ZmqApiService(
     string name,
     ZmqBinding binding,
     int maxRequestBytes,
-    Func<DaemonRuntime, Func<ZmqRequest, Task<byte[]>>> handlerOf,
-    DaemonRuntime runtime,
+    Func<Func<ZmqRequest, Task<byte[]>>> handlerOf,
+    DaemonParts parts,
+    DaemonExit exit,
     ILogger<ZmqApiService> logger)
-    : SupervisedService($"zmq {name}", "service", runtime, logger)
+    : SupervisedService($"zmq {name}", "service", parts, exit, logger)
 {
     private readonly string _service = name;
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         // Far above a valid request, so oversized ones reach the service and get its error answer.
-        using ZmqRepServer server = ZmqRepServer.Start(_service, binding, Math.Max(maxRequestBytes, 1) * 4096L, handlerOf(Runtime), Logger);
-        Runtime.Parts.Report(Name, PartState.Serving, binding.Endpoint.Text);
+        using ZmqRepServer server = ZmqRepServer.Start(_service, binding, Math.Max(maxRequestBytes, 1) * 4096L, handlerOf(), Logger);
+        Parts.Report(Name, PartState.Serving, binding.Endpoint.Text);
         await Task.Delay(Timeout.Infinite, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

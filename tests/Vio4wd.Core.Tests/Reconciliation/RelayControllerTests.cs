@@ -8,7 +8,7 @@ using static Vio4wd.Core.Tests.Reconciliation.Harness;
 
 namespace Vio4wd.Core.Tests.Reconciliation;
 
-public class ReconcilerTests
+public class RelayControllerTests
 {
     [Test]
     public async Task From_nothing_it_creates_every_desired_relay_with_one_call_per_side()
@@ -40,11 +40,11 @@ public class ReconcilerTests
 
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1, device: "net_null_other"), Spec(5)]);
         await h.ConvergedAsync("relay 1 changed, relay 5 added");
-        long resyncs = h.Reconciler.Resyncs;
-        await Eventually.UntilAsync(() => h.Reconciler.Resyncs >= resyncs + 3, "three periodic resyncs", Patience);
-        long passes = h.Reconciler.Passes;
-        await h.Reconciler.ResyncAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => h.Reconciler.Passes >= passes + 3, "a pass over each of the three relays", Patience);
+        long resyncs = h.Controller.Resyncs;
+        await Eventually.UntilAsync(() => h.Controller.Resyncs >= resyncs + 3, "three periodic resyncs", Patience);
+        long passes = h.Controller.Passes;
+        await h.Controller.ResyncAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => h.Controller.Passes >= passes + 3, "a pass over each of the three relays", Patience);
 
         Assert.Multiple(() =>
         {
@@ -91,7 +91,7 @@ public class ReconcilerTests
     [Test]
     public async Task While_a_relay_keeps_failing_its_Ready_condition_says_Error_with_the_message()
     {
-        await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromSeconds(5), ResyncPeriod = TimeSpan.FromMinutes(1) });
+        await using var h = new Harness(new ControllerOptions { BackoffBase = TimeSpan.FromSeconds(5), ResyncPeriod = TimeSpan.FromMinutes(1) });
         h.Dataplane.Fail("attach", 1);
         h.Desired.ReplaceSlice("static", [Spec(0)]);
         await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.LastError is null), "the failure is recorded", Patience);
@@ -186,7 +186,7 @@ public class ReconcilerTests
     public async Task Events_of_a_failing_relay_do_not_retry_it_faster_than_its_backoff()
     {
         // Backoff 200 ms doubling to 400 ms: in about a second, at most a handful of attempts.
-        await using var h = new Harness(new ReconcilerOptions { BackoffBase = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromMilliseconds(400), ResyncPeriod = TimeSpan.FromMinutes(10) });
+        await using var h = new Harness(new ControllerOptions { BackoffBase = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromMilliseconds(400), ResyncPeriod = TimeSpan.FromMinutes(10) });
         h.Dataplane.Fail("attach", int.MaxValue);
         h.Desired.ReplaceSlice("static", [Spec(0)]);
         await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.LastError is null), "the first attempt fails", Patience);
@@ -211,9 +211,9 @@ public class ReconcilerTests
     public async Task The_event_pump_reports_the_end_of_the_dataplanes_events_as_a_dataplane_failure()
     {
         var dataplane = new FakeDataplane();
-        using var reconciler = new Reconciler(dataplane, new DesiredStateStore(), new RelayStatusStore());
+        using var controller = new RelayController(new DataplaneHandle(dataplane), new DesiredStateStore(), new RelayStatusStore(), new PassResults());
         dataplane.EndEvents();
-        Assert.That(async () => await reconciler.PumpEventsAsync(CancellationToken.None), Throws.TypeOf<DataplaneFailedException>());
+        Assert.That(async () => await controller.PumpEventsAsync(CancellationToken.None), Throws.TypeOf<DataplaneFailedException>());
     }
 
     [Test]
