@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vio4wd.Api.Zmq;
 using Vio4wd.Contracts;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Ovsdb.Protocol;
 using Vio4wd.Sources.Files;

@@ -1,4 +1,4 @@
-using Vio4wd.Contracts.Configuration;
+using Vio4wd.Configuration;
 
 namespace Vio4wd.Ctl;
 

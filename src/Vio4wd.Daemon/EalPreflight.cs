@@ -1,5 +1,5 @@
 using System.Globalization;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 
 namespace Vio4wd.Daemon;
 

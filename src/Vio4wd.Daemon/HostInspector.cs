@@ -1,6 +1,7 @@
+using Vio4wd.Dataplane;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Daemon;

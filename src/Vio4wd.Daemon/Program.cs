@@ -1,4 +1,4 @@
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Daemon;
 using Vio4wd.Daemon.Hosting;
 using Vio4wd.Dataplane;

@@ -1,3 +1,4 @@
+using Vio4wd.Configuration;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

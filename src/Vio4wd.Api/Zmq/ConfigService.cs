@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Contracts.Protocol;
 using RelayState = Vio4wd.Core.Dataplane.RelayState;

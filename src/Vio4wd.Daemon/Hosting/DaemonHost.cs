@@ -7,7 +7,7 @@ using Vio4wd.Api.Metrics;
 using Vio4wd.Api.Zmq;
 using Vio4wd.Contracts.ControlApi;
 using Vio4wd.Core.ControlApi;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Health;
 using Vio4wd.Core.Reconciliation;

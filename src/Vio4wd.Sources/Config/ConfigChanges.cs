@@ -1,4 +1,4 @@
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Relays;
 
 namespace Vio4wd.Sources.Config;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Contracts.ControlApi;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Health;
 using Vio4wd.Core.Relays;

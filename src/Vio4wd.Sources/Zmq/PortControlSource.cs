@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Contracts;
 using Vio4wd.Core.Model;
 using Vio4wd.Core.Reconciliation;

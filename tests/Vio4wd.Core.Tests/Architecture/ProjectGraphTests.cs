@@ -6,8 +6,10 @@ using System.Xml.Linq;
 namespace Vio4wd.Core.Tests.Architecture;
 
 /// <summary>
-/// Dependencies point one way (DESIGN, "The shape"): contracts ← core ← dataplane binding,
-/// sources, served APIs ← daemon; transports know nothing of relays; the tools carry no DPDK.
+/// Dependencies point one way (docs/architecture.md, "Layers"): contracts ← configuration, and
+/// contracts ← core ← dataplane binding, sources, served APIs ← daemon; the configuration knows
+/// nothing of relays and core nothing of how settings are parsed; transports know nothing of
+/// relays; the tools carry no DPDK.
 /// Read from the project files and, for native code, from the built assemblies' metadata.
 /// </summary>
 public class ProjectGraphTests
@@ -16,8 +18,9 @@ public class ProjectGraphTests
 
     private static readonly Dictionary<string, string[]> Forbidden = new()
     {
-        ["Vio4wd.Contracts"] = ["Vio4wd.Core", "Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon", "Vio4wd.Logging"],
-        ["Vio4wd.Core"] = ["Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon"],
+        ["Vio4wd.Contracts"] = ["Vio4wd.Configuration", "Vio4wd.Core", "Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon", "Vio4wd.Logging"],
+        ["Vio4wd.Configuration"] = ["Vio4wd.Core", "Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon", "Vio4wd.Logging"],
+        ["Vio4wd.Core"] = ["Vio4wd.Configuration", "Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon"],
         ["Vio4wd.Ovsdb"] = ["Vio4wd.Contracts", "Vio4wd.Core", "Vio4wd.Dataplane", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon"],
         ["Vio4wd.Zmq"] = ["Vio4wd.Contracts", "Vio4wd.Core", "Vio4wd.Dataplane", "Vio4wd.Ovsdb", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon"],
         ["Vio4wd.Dataplane"] = ["Vio4wd.Ovsdb", "Vio4wd.Zmq", "Vio4wd.Sources", "Vio4wd.Api", "Vio4wd.Daemon"],
@@ -54,6 +57,25 @@ public class ProjectGraphTests
             Assert.That(native, Is.SubsetOf(new[] { "libzmq.so.5" }), $"{tool} and what it references call only libzmq");
             Assert.That(File.Exists(Path.Combine(BinOf(tool), "libvio4wd.so")), Is.False, $"{tool} does not ship the dataplane library");
         }
+    }
+
+    [Test]
+    public void The_configuration_and_what_it_references_call_no_native_library()
+    {
+        Dictionary<string, IReadOnlyList<string>> graph = ProjectGraph();
+        var native = Closure(graph, "Vio4wd.Configuration").Append("Vio4wd.Configuration").SelectMany(NativeLibraries).Distinct().ToList();
+        Assert.That(native, Is.Empty, "vio4wdctl reads the configuration too, without DPDK or libzmq");
+    }
+
+    [Test]
+    public void Core_uses_no_type_of_the_configuration()
+    {
+        // Project references aside (above), no source file of core names the configuration's namespace.
+        var offenders = Directory.EnumerateFiles(Path.Combine(Root, "src", "Vio4wd.Core"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(f => File.ReadAllText(f).Contains("Vio4wd.Configuration", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(Root, f)).ToList();
+        Assert.That(offenders, Is.Empty);
     }
 
     private static Dictionary<string, IReadOnlyList<string>> ProjectGraph() =>

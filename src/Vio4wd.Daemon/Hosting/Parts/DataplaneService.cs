@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Core.Posix;
 using Vio4wd.Daemon.Logging;

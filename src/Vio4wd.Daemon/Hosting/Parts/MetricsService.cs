@@ -1,3 +1,4 @@
+using Vio4wd.Configuration;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Api.Metrics;
 using Vio4wd.Core.Health;

@@ -1,9 +1,8 @@
-using Vio4wd.Core.Configuration;
-using Vio4wd.Core.Dataplane;
+using Vio4wd.Configuration;
+using Vio4wd.Dataplane;
 using Vio4wd.Contracts;
-using Vio4wd.Core.Model;
 
-namespace Vio4wd.Core.Tests.Dataplane;
+namespace Vio4wd.Dataplane.Tests;
 
 public class EalArgumentsBuilderTests
 {

@@ -1,7 +1,6 @@
 using Vio4wd.Contracts;
-using Vio4wd.Core.Model;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>A static VF: a device relayed on a fixed relay id from start-up.</summary>
 public sealed record StaticVf(DeviceSpec Device, int RelayId);

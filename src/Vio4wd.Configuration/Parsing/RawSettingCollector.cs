@@ -1,8 +1,8 @@
 using System.Globalization;
 
-using Vio4wd.Contracts.Configuration;
+using Vio4wd.Configuration;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>
 /// Gathers the raw text of every setting from the config file and then the command line. As with

@@ -1,6 +1,6 @@
-using Vio4wd.Contracts.Configuration;
+using Vio4wd.Configuration;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>What the daemon was asked to do, besides running.</summary>
 public sealed record DaemonCommand(bool Help, bool Version, bool CheckConfig, string? ConfigFile);

@@ -1,4 +1,4 @@
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>Where a setting's value came from, for error messages and the effective-settings listing.</summary>
 public sealed record ConfigSource(string Subject, string Origin, bool FromCommandLine)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Vio4wd.Core.Model;
+namespace Vio4wd.Configuration;
 
 /// <summary>
 /// Where an HTTP listener binds: <c>PORT</c> (loopback only), <c>ADDRESS:PORT</c> or

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Vio4wd.Core.Model;
+namespace Vio4wd.Configuration;
 
 /// <summary>An ordered set of CPU ids.</summary>
 public sealed class CpuSet : IReadOnlyCollection<int>, IEquatable<CpuSet>

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 
-namespace Vio4wd.Core.Dataplane;
+namespace Vio4wd.Dataplane;
 
 /// <summary>The NUMA layout the EAL memory reservation is sized for.</summary>
 /// <param name="NodeOfCpu">NUMA node of each online CPU.</param>

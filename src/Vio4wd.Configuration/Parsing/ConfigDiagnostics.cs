@@ -1,4 +1,4 @@
-namespace Vio4wd.Contracts.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>Problems found while reading configuration: errors stop the daemon, warnings do not.</summary>
 public sealed class ConfigDiagnostics

@@ -1,4 +1,4 @@
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 public enum SettingKey
 {

@@ -1,4 +1,4 @@
-namespace Vio4wd.Contracts.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>One <c>NAME=value</c> or <c>NAME=(a b c)</c> assignment of an environment file.</summary>
 public sealed record EnvAssignment(string Name, IReadOnlyList<string> Values, bool IsArray, int Line);

@@ -1,8 +1,7 @@
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 
-using Vio4wd.Contracts.Configuration;
 
-namespace Vio4wd.Core.Tests.Configuration;
+namespace Vio4wd.Configuration.Tests;
 
 public class EnvFileParserTests
 {

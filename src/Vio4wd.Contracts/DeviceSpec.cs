@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Vio4wd.Contracts;
 
-namespace Vio4wd.Core.Model;
+namespace Vio4wd.Contracts;
 
 /// <summary>
 /// The device of a relay's VF side: a PCI address (production) or any DPDK device string

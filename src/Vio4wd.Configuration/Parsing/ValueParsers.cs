@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Vio4wd.Contracts;
-using Vio4wd.Core.Model;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>
 /// Parsers for setting values. Each returns null (or false) and sets <c>problem</c> to a sentence

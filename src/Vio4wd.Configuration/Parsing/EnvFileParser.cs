@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Vio4wd.Contracts.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>
 /// Reads the subset of bash that <c>/etc/default/virtioforwarder</c> files use, as the original

@@ -1,6 +1,5 @@
-using Vio4wd.Core.Model;
 
-namespace Vio4wd.Core.Tests.Configuration;
+namespace Vio4wd.Configuration.Tests;
 
 public class ListenAddressTests
 {

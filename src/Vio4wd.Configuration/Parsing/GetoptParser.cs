@@ -1,6 +1,6 @@
-using Vio4wd.Contracts.Configuration;
+using Vio4wd.Configuration;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 public enum ArgumentKind
 {

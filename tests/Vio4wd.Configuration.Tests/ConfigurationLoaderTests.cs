@@ -1,8 +1,7 @@
-using Vio4wd.Core.Configuration;
+using Vio4wd.Configuration;
 using Vio4wd.Contracts;
-using Vio4wd.Core.Model;
 
-namespace Vio4wd.Core.Tests.Configuration;
+namespace Vio4wd.Configuration.Tests;
 
 /// <summary>Table-driven: every variable and option of the original, the documented forms, and bad inputs.</summary>
 public class ConfigurationLoaderTests

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>
 /// Prints the effective settings as a config file (so the output can be used as one), each line

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Vio4wd.Contracts;
-using Vio4wd.Core.Model;
 
-using Vio4wd.Contracts.Configuration;
+using Vio4wd.Configuration;
 
-namespace Vio4wd.Core.Configuration;
+namespace Vio4wd.Configuration;
 
 /// <summary>Validates raw settings into <see cref="VirtioForwarderOptions"/>, reporting every problem.</summary>
 public sealed class OptionsBuilder
