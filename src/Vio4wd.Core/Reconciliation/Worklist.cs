@@ -117,7 +117,27 @@ public sealed class Worklist : IDisposable
                 continue;
             }
 
-            await _signal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            await WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Until a key is added or the wait is over, on the worklist's clock (a test's fake one too).
+    private async Task WaitAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (wait == Timeout.InfiniteTimeSpan)
+        {
+            await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var due = new CancellationTokenSource(wait, _time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(due.Token, cancellationToken);
+        try
+        {
+            await _signal.WaitAsync(either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (due.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

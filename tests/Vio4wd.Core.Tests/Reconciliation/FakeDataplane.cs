@@ -15,6 +15,8 @@ internal sealed class FakeDataplane : IDataplane
     private readonly Dictionary<int, Func<Exception>> _broken = [];
     private readonly Dictionary<int, int> _attempts = [];
     private readonly Channel<DataplaneEvent> _events = Channel.CreateUnbounded<DataplaneEvent>();
+    private TaskCompletionSource? _hold;
+    private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int MaxRelays => 32;
 
@@ -74,6 +76,36 @@ internal sealed class FakeDataplane : IDataplane
     /// <summary>The dataplane stops reporting, as when its event queue fails.</summary>
     public void EndEvents() => _events.Writer.TryComplete();
 
+    /// <summary>From now on every change waits until <see cref="Release"/> (a slow dataplane); <see cref="Held"/> completes once one waits.</summary>
+    public void Hold()
+    {
+        lock (_lock)
+        {
+            _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public Task Held
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _held.Task;
+            }
+        }
+    }
+
+    public void Release()
+    {
+        lock (_lock)
+        {
+            _hold?.TrySetResult();
+            _hold = null;
+        }
+    }
+
     /// <summary>Everything is gone, as after a dataplane restart.</summary>
     public void Restart()
     {
@@ -96,6 +128,15 @@ internal sealed class FakeDataplane : IDataplane
     }
 
     /// <summary>The device of a relay disappears behind the control plane's back.</summary>
+    /// <summary>The device is gone and no event says so: only a resync can notice.</summary>
+    public void DropDeviceSilently(int relay)
+    {
+        lock (_lock)
+        {
+            _relays[relay] = Get(relay) with { Device = new DeviceSide() };
+        }
+    }
+
     public void DropDevice(int relay)
     {
         lock (_lock)
@@ -175,8 +216,23 @@ internal sealed class FakeDataplane : IDataplane
 
     private static DataplaneException Error(string operation, int errno, string message) => new(operation, errno, message);
 
-    private Task Change(int relay, string operation, Func<RelayState, RelayState> change)
+    private async Task Change(int relay, string operation, Func<RelayState, RelayState> change)
     {
+        Task? hold = null;
+        lock (_lock)
+        {
+            if (_hold is { } held)
+            {
+                hold = held.Task;
+                _held.TrySetResult();
+            }
+        }
+
+        if (hold is not null)
+        {
+            await hold.ConfigureAwait(false);
+        }
+
         lock (_lock)
         {
             _attempts[relay] = _attempts.GetValueOrDefault(relay) + 1;
@@ -199,8 +255,6 @@ internal sealed class FakeDataplane : IDataplane
 
             calls.Add(operation);
         }
-
-        return Task.CompletedTask;
     }
 
     private RelayState Get(int relay) => _relays.GetValueOrDefault(relay) ?? new RelayState
