@@ -23,7 +23,7 @@ extern "C" {
 #define VIO4WD_API __attribute__((visibility("default")))
 
 /* Bumped whenever a signature below changes; C# refuses a mismatch. */
-#define VIO4WD_ABI_VERSION 8
+#define VIO4WD_ABI_VERSION 9
 
 VIO4WD_API int vio4wd_abi_version(void);
 
@@ -227,9 +227,6 @@ struct vio4wd_field_layout {
 
 VIO4WD_API const struct vio4wd_field_layout *vio4wd_layout(unsigned int *count);
 
-/* Deferred control work (mempool NUMA realignment). Call from the control
- * thread after events; returns the number of relays serviced. */
-VIO4WD_API int vio4wd_service(void);
 
 /* Test hook: replace the relay's mempool with a new one on 'node' (-1 any)
  * now, as the NUMA realignment does when a VM connects on another node. */

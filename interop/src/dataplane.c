@@ -204,7 +204,6 @@ relay_reset(struct relay *r, unsigned int id)
 	r->rejected_vid = -1;
 	r->overflow_vid = -1;
 	r->numa = -1;
-	r->wanted_numa = -1;
 	r->bond_mode = -1;
 	r->cpu[0] = r->cpu[1] = -1;
 	r->pin[0] = r->pin[1] = -1;
@@ -299,8 +298,6 @@ vio4wd_dataplane_start(const struct vio4wd_options *opts)
 	ret = workers_start();
 	if (ret == 0)
 		ret = device_start();
-	if (ret == 0)
-		ret = vhost_start();
 	if (ret < 0) {
 		char why[256];
 
@@ -325,7 +322,6 @@ vio4wd_dataplane_stop(void)
 		if (dp.relays[i].has_device)
 			vio4wd_relay_detach(i);
 	}
-	vhost_stop();
 	device_stop();
 
 	dp.stopping = true;

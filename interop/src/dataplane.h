@@ -120,8 +120,6 @@ struct relay {
 
 	int numa;                /* mempool node, -1 any */
 	unsigned int pool_gen;
-	bool realign_pending;
-	int wanted_numa;
 } __rte_cache_aligned;
 
 struct task {
@@ -199,7 +197,7 @@ void dp_release_pool_if_unused(struct relay *r);
 /* Give a relay a new pool on another node (both directions pause). */
 int dp_move_pool(struct relay *r, int node);
 /* Move a relay's pool to the node its VM asked for, if it asked. */
-int dp_realign_pool(struct relay *r);
+int dp_realign_pool(struct relay *r, int node);
 /* device.c: set a stopped port up again on its relay's pool and start it. */
 int device_restart_port(struct relay *r);
 struct relay *dp_relay(unsigned int id);
@@ -212,8 +210,6 @@ int dp_begin(unsigned int id, struct relay **r);
 int worker_main(void *arg);
 uint32_t flow_hash(const struct rte_mbuf *m);
 
-int vhost_start(void);
-void vhost_stop(void);
 int device_start(void);
 void device_stop(void);
 

@@ -431,22 +431,3 @@ device_restart_port(struct relay *r)
 		ret = rte_eth_dev_start(r->port);
 	return ret;
 }
-
-int
-vio4wd_service(void)
-{
-	unsigned int i;
-	int serviced = 0;
-
-	clear_error();
-	if (!dp.running)
-		return set_error(ENODEV, "the dataplane is not running");
-	dp_lock();
-	for (i = 0; i < dp.max_relays; i++)
-		if (dp.relays[i].realign_pending) {
-			dp_realign_pool(&dp.relays[i]);
-			serviced++;
-		}
-	dp_unlock();
-	return serviced;
-}

@@ -132,13 +132,11 @@ dp_move_pool(struct relay *r, int node)
 }
 
 /* Align a relay's mempool with the node of the VM that connected, so packets
- * do not cross the interconnect twice. */
+ * do not cross the interconnect twice. Called from the vhost-user thread while
+ * the VM connects, under the dataplane lock like every other control step. */
 int
-dp_realign_pool(struct relay *r)
+dp_realign_pool(struct relay *r, int node)
 {
-	int node = r->wanted_numa;
-
-	r->realign_pending = false;
 	if (r->pool == NULL || node < 0 || node == r->numa)
 		return 0;
 	RTE_LOG(NOTICE, USER1,

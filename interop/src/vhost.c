@@ -209,8 +209,8 @@ on_new_device(int vid)
 			return ret;
 		}
 	} else if (node >= 0 && r->numa >= 0 && node != r->numa) {
-		r->wanted_numa = node;
-		r->realign_pending = true;
+		/* Before the VM's direction is placed: only the VF's pauses. */
+		dp_realign_pool(r, node);
 	}
 	r->queue_pairs = vrings / 2;
 	rte_vhost_get_negotiated_features(vid, &r->features);
@@ -251,7 +251,6 @@ on_destroy_device(int vid)
 	r->queue_pairs = 0;
 	r->features = 0;
 	r->lm_pending = false;
-	r->realign_pending = false;
 	dp_release_pool_if_unused(r);
 	dp_unlock();
 	event_post(VIO4WD_EV_VM_DISCONNECTED, r->id, vid);
@@ -446,15 +445,4 @@ vio4wd_relay_unregister_socket(unsigned int relay)
 		RTE_LOG(WARNING, USER1, "relay %u: unregistering '%s' failed\n", relay, path);
 	event_post(VIO4WD_EV_SOCKET_UNREGISTERED, relay, 0);
 	return 0;
-}
-
-int
-vhost_start(void)
-{
-	return 0;
-}
-
-void
-vhost_stop(void)
-{
 }

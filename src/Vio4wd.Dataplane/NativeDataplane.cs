@@ -212,12 +212,6 @@ public sealed class NativeDataplane : IDataplane
 
             var type = (DataplaneEventType)ev.Type;
             _events.Writer.TryWrite(new DataplaneEvent(type, (int)ev.Relay, ev.Value, ev.TimeNs));
-            if (type == DataplaneEventType.VmConnected && !_disposed)
-            {
-                // A VM on another NUMA node asks for the relay's mempool to follow it; that
-                // work is DPDK control and belongs on the control thread.
-                _ = _eal.InvokeAsync(NativeMethods.Service);
-            }
         }
     }
 }

@@ -10,7 +10,7 @@ internal static partial class NativeMethods
     private const string Library = "vio4wd";
 
     /// <summary>Must equal VIO4WD_ABI_VERSION of the library this binding was written for.</summary>
-    public const int AbiVersion = 8;
+    public const int AbiVersion = 9;
 
     public const int MaxQueuePairs = 32;
     public const int MaxBondMembers = 8;
@@ -91,8 +91,6 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "vio4wd_event_wait")]
     public static partial int EventWait(out NativeEvent ev, int timeoutMs);
 
-    [LibraryImport(Library, EntryPoint = "vio4wd_service")]
-    public static partial int Service();
 
     public static string ToManagedString(nint utf8) => Marshal.PtrToStringUTF8(utf8) ?? string.Empty;
 
