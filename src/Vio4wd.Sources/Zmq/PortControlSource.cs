@@ -13,6 +13,7 @@ using Status = Vio4wd.Contracts.Protocol.PortControlResponse.Types.Status;
 using Vio4wd.Zmq;
 using Vio4wd.Core.Sources;
 using Vio4wd.Core.Health;
+using Errors = Vio4wd.Sources.Zmq.PortControlErrors;
 
 namespace Vio4wd.Sources.Zmq;
 
@@ -36,13 +37,6 @@ public sealed partial class PortControlSource(
 
     /// <summary>The original's buffer held 256 bytes plus 8 addresses of 16.</summary>
     public const int MaxRequestBytes = 384;
-
-    private const string AddSource = "virtio_forwarder_add_vf2()";
-    private const string BondAddSource = "virtio_forwarder_bond_add()";
-    private const string RemoveSource = "virtio_forwarder_remove_vf2()";
-    private const string AddSockSource = "virtio_add_sock_dev_pair()";
-    private const string RemoveSockSource = "virtio_remove_sock_dev_pair()";
-    private const string QuerySource = "virtio_query_pci()";
 
     private readonly Func<PciAddress, string> _deviceOf = deviceOf ?? (pci => pci.ToString());
     private readonly Dictionary<int, Entry> _slice = [];
@@ -113,24 +107,30 @@ public sealed partial class PortControlSource(
         return problem is null;
     }
 
+    /// <summary>A check of a request's fields: when <see cref="Breaks"/> holds, <see cref="Problem"/> says why (logged; the client gets a bare ERROR).</summary>
+    private sealed record Rule(Func<PortControlRequest, PciAddress[], bool> Breaks, Func<PortControlRequest, PciAddress[], string> Problem);
+
     // The original's validation, plus what it let through: more than 8 addresses, a bond mode
-    // DPDK does not have, ids on operations that ignore them, unusable socket paths.
-    private static string? Invalid(PortControlRequest port, PciAddress[] pcis)
-    {
-        bool adds = port.Op is Op.Add or Op.AddSock;
-        return pcis.Length > DeviceAttachment.MaxBondMembers ? $"{pcis.Length} PCI addresses; a bond has at most {DeviceAttachment.MaxBondMembers}"
-            : pcis.Any(p => p.Slot > 0x1f || p.Function > 7 || p.Domain > 0xffff || p.Bus > 0xff) ? "a PCI address is out of range"
-            : pcis.Distinct().Count() != pcis.Length ? "a PCI address is given twice"
-            : port.HasName && adds && pcis.Length < 2 ? "Bond add operations require multiple PCI devices"
-            : !port.HasName && pcis.Length > 1 ? "Bond port operations require an interface name"
-            : port.HasName && !BondName().IsMatch(port.Name) ? $"'{port.Name}' is not a usable bond name"
-            : port.HasMode && (port.Mode > 6 || !port.HasName) ? $"bond mode {port.Mode} is not one of 0-6 for a named bond"
-            : port.Op is Op.Add or Op.Remove && !port.HasVirtioId ? $"{port.Op} requires virtio_id"
-            : port.Op is Op.AddSock or Op.RemoveSock or Op.QueryPci && port.HasVirtioId ? $"{port.Op} does not take a virtio_id (the relay follows the socket)"
-            : port.Op is Op.QueryPci && !port.HasVhostPath ? "QUERY_PCI requires vhost_path"
-            : port.HasVhostPath && port.VhostPath.Length > 0 && ValueParsers.UnixSocketPath(port.VhostPath, out string pathProblem) is null ? $"vhost_path '{port.VhostPath}': {pathProblem}"
-            : null;
-    }
+    // DPDK does not have, ids on operations that ignore them, unusable socket paths. The first
+    // rule a request breaks is the one reported.
+    private static readonly Rule[] Rules =
+    [
+        new((_, a) => a.Length > DeviceAttachment.MaxBondMembers, (_, a) => $"{a.Length} PCI addresses; a bond has at most {DeviceAttachment.MaxBondMembers}"),
+        new((_, a) => a.Any(p => p.Slot > 0x1f || p.Function > 7 || p.Domain > 0xffff || p.Bus > 0xff), (_, _) => "a PCI address is out of range"),
+        new((_, a) => a.Distinct().Count() != a.Length, (_, _) => "a PCI address is given twice"),
+        new((p, a) => p.HasName && p.Op is Op.Add or Op.AddSock && a.Length < 2, (_, _) => "Bond add operations require multiple PCI devices"),
+        new((p, a) => !p.HasName && a.Length > 1, (_, _) => "Bond port operations require an interface name"),
+        new((p, _) => p.HasName && !BondName().IsMatch(p.Name), (p, _) => $"'{p.Name}' is not a usable bond name"),
+        new((p, _) => p.HasMode && (p.Mode > 6 || !p.HasName), (p, _) => $"bond mode {p.Mode} is not one of 0-6 for a named bond"),
+        new((p, _) => p.Op is Op.Add or Op.Remove && !p.HasVirtioId, (p, _) => $"{p.Op} requires virtio_id"),
+        new((p, _) => p.Op is Op.AddSock or Op.RemoveSock or Op.QueryPci && p.HasVirtioId, (p, _) => $"{p.Op} does not take a virtio_id (the relay follows the socket)"),
+        new((p, _) => p.Op is Op.QueryPci && !p.HasVhostPath, (_, _) => "QUERY_PCI requires vhost_path"),
+        new((p, _) => p.HasVhostPath && p.VhostPath.Length > 0 && ValueParsers.UnixSocketPath(p.VhostPath, out string _) is null,
+            (p, _) => $"vhost_path '{p.VhostPath}': {(ValueParsers.UnixSocketPath(p.VhostPath, out string problem) is null ? problem : string.Empty)}"),
+    ];
+
+    private static string? Invalid(PortControlRequest port, PciAddress[] pcis) =>
+        Rules.FirstOrDefault(rule => rule.Breaks(port, pcis))?.Problem(port, pcis);
 
     // A client names the path the daemon, as root, binds (and unlinks a stale socket at): only
     // in the socket directory, never a system socket elsewhere.
@@ -149,7 +149,7 @@ public sealed partial class PortControlSource(
 
     private async Task<PortControlResponse> AddAsync(PortControlRequest port, PciAddress[] pcis)
     {
-        string source = pcis.Length > 1 ? BondAddSource : AddSource;
+        string source = pcis.Length > 1 ? Errors.Add.BondSource : Errors.Add.Source;
         if (pcis.Length == 0)
         {
             return new PortControlResponse { Status = Status.Error };
@@ -158,7 +158,7 @@ public sealed partial class PortControlSource(
         // Compared unsigned: 2^31 and above must not become a negative relay id.
         if (port.VirtioId >= (uint)Context.MaxRelays)
         {
-            return Error(1, source);
+            return Error(Errors.Add.RelayOutOfRange, source);
         }
 
         int relay = (int)port.VirtioId;
@@ -168,23 +168,23 @@ public sealed partial class PortControlSource(
         if (current?.Spec.Device is { } existing)
         {
             // A conditional add of what is already there is done already.
-            return pcis.Length == 1 && port.Conditional && RelaySpec.SameDevice(existing, device) ? Ok() : Error(8, source);
+            return pcis.Length == 1 && port.Conditional && RelaySpec.SameDevice(existing, device) ? Ok() : Error(Errors.Add.RelayHasDevice, source);
         }
 
         if (InUse(device) is not null)
         {
-            return Error(pcis.Length > 1 ? 3 : 2, source);
+            return Error(pcis.Length > 1 ? Errors.Add.BondMemberInUse : Errors.Add.DeviceUnavailable, source);
         }
 
         var entry = new Entry(new RelaySpec(relay, device, null), name);
-        return await ApplyAsync(relay, entry, status => status.Live?.Device.Attached == true ? Ok() : Error(pcis.Length > 1 ? 5 : 2, source)).ConfigureAwait(false);
+        return await ApplyAsync(relay, entry, status => status.Live?.Device.Attached == true ? Ok() : Error(pcis.Length > 1 ? Errors.Add.BondAttachFailed : Errors.Add.DeviceUnavailable, source)).ConfigureAwait(false);
     }
 
     private async Task<PortControlResponse> RemoveAsync(PortControlRequest port, PciAddress[] pcis)
     {
         if (port.VirtioId >= (uint)Context.MaxRelays)
         {
-            return Error(1, RemoveSource);
+            return Error(Errors.Remove.RelayOutOfRange, Errors.Remove.Source);
         }
 
         int relay = (int)port.VirtioId;
@@ -192,35 +192,35 @@ public sealed partial class PortControlSource(
         if (!_slice.TryGetValue(relay, out Entry? entry) || entry.Spec.Device is null)
         {
             // A device another source gave this relay is not port control's to take.
-            return Context.Desired(relay)?.Spec.Device is not null ? Error(3, RemoveSource)
-                : port.Conditional ? Ok() : Error(4, RemoveSource);
+            return Context.Desired(relay)?.Spec.Device is not null ? Error(Errors.Remove.NotThatDevice, Errors.Remove.Source)
+                : port.Conditional ? Ok() : Error(Errors.Remove.NothingThere, Errors.Remove.Source);
         }
 
         if (!Names(entry, port, pcis))
         {
-            return Error(3, RemoveSource);
+            return Error(Errors.Remove.NotThatDevice, Errors.Remove.Source);
         }
 
         Entry? rest = entry.Spec.Socket is null ? null : entry with { Spec = entry.Spec with { Device = null } };
-        return await ApplyAsync(relay, rest, status => status.Live?.Device.Attached == true ? Error(2, RemoveSource) : Ok()).ConfigureAwait(false);
+        return await ApplyAsync(relay, rest, status => status.Live?.Device.Attached == true ? Error(Errors.Remove.DetachFailed, Errors.Remove.Source) : Ok()).ConfigureAwait(false);
     }
 
     private async Task<PortControlResponse> AddSockAsync(PortControlRequest port, PciAddress[] pcis)
     {
         if (!port.HasVhostPath || port.VhostPath.Length == 0)
         {
-            return Error(-1, AddSockSource);
+            return Error(Errors.AddSock.NoPath, Errors.AddSock.Source);
         }
 
         (DeviceAttachment? device, string name) = pcis.Length == 0 ? (null, string.Empty) : DeviceOf(port, pcis);
         if (device is not null && InUse(device) is not null)
         {
-            return Error(-17, AddSockSource);
+            return Error(Errors.AddSock.DeviceInUse, Errors.AddSock.Source);
         }
 
         if (RelayWithSocket(port.VhostPath) is not null)
         {
-            return Error(1, AddSockSource);
+            return Error(Errors.AddSock.SocketInUse, Errors.AddSock.Source);
         }
 
         // Free: nobody wants it and nothing is left of it (the reconciler drops a relay's status once it is gone).
@@ -228,13 +228,14 @@ public sealed partial class PortControlSource(
             .FirstOrDefault(id => Context.Desired(id!.Value) is null && Context.Status(id.Value) is null);
         if (free is not { } relay)
         {
-            return Error(2, AddSockSource);
+            return Error(Errors.AddSock.NoFreeRelay, Errors.AddSock.Source);
         }
 
         var entry = new Entry(new RelaySpec(relay, device, new VhostSocketSpec(port.VhostPath, socketMode)), name);
         return await ApplyAsync(relay, entry, status =>
-            status.Live?.Vm.Socket != port.VhostPath ? Error(5, AddSockSource)
-            : device is not null && status.Live.Device.Attached != true ? Error(pcis.Length > 1 ? 4 : 3, AddSockSource)
+            status.Live?.Vm.Socket != port.VhostPath ? Error(Errors.AddSock.SocketFailed, Errors.AddSock.Source)
+            : device is not null && status.Live.Device.Attached != true
+                ? Error(pcis.Length > 1 ? Errors.AddSock.BondAttachFailed : Errors.AddSock.AttachFailed, Errors.AddSock.Source)
             : Ok()).ConfigureAwait(false);
     }
 
@@ -243,7 +244,7 @@ public sealed partial class PortControlSource(
         bool byPath = port.HasVhostPath && port.VhostPath.Length > 0;
         if (!byPath && pcis.Length == 0 && !port.HasName)
         {
-            return Error(-1, RemoveSockSource);
+            return Error(Errors.RemoveSock.NothingNamed, Errors.RemoveSock.Source);
         }
 
         KeyValuePair<int, Entry>? found = byPath
@@ -251,17 +252,17 @@ public sealed partial class PortControlSource(
             : _slice.Where(e => Names(e.Value, port, pcis)).Cast<KeyValuePair<int, Entry>?>().FirstOrDefault();
         if (found is not { } match)
         {
-            return Error(1, RemoveSockSource);
+            return Error(Errors.RemoveSock.UnknownSocket, Errors.RemoveSock.Source);
         }
 
         if ((pcis.Length > 0 || port.HasName) && !Names(match.Value, port, pcis))
         {
-            return Error(2, RemoveSockSource);
+            return Error(Errors.RemoveSock.NotThatDevice, Errors.RemoveSock.Source);
         }
 
         return await ApplyAsync(match.Key, null, status =>
-            status.Live?.Vm.Socket is not null ? Error(3, RemoveSockSource)
-            : status.Live?.Device.Attached == true ? Error(4, RemoveSockSource)
+            status.Live?.Vm.Socket is not null ? Error(Errors.RemoveSock.SocketStillThere, Errors.RemoveSock.Source)
+            : status.Live?.Device.Attached == true ? Error(Errors.RemoveSock.DeviceStillAttached, Errors.RemoveSock.Source)
             : Ok()).ConfigureAwait(false);
     }
 
@@ -269,7 +270,7 @@ public sealed partial class PortControlSource(
     {
         if (RelayWithSocket(path) is not { } relay)
         {
-            return Error(2, QuerySource);
+            return Error(Errors.Query.UnknownSocket, Errors.Query.Source);
         }
 
         string device = _slice.TryGetValue(relay.Spec.RelayId, out Entry? entry) && entry.Spec.Device is not null ? entry.DeviceName
