@@ -3,7 +3,7 @@ using Vio4wd.Contracts;
 namespace Vio4wd.Configuration;
 
 /// <summary>A static VF: a device relayed on a fixed relay id from start-up.</summary>
-public sealed record StaticVf(DeviceSpec Device, int RelayId);
+public sealed record StaticVf(DeviceAttachment Device, int RelayId);
 
 /// <summary>Worker CPUs of one relay: VF→VM and VM→VF directions (the same CPU when one was given).</summary>
 public sealed record CpuPin(int RelayId, int VfToVmCpu, int VmToVfCpu);

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using System.Threading.Channels;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Dataplane.Native;

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using System.Text;
 using Vio4wd.Api.Metrics;
 using Vio4wd.Core.Dataplane;

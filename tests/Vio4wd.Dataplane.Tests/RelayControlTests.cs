@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using Vio4wd.Core.Dataplane;
 using Vio4wd.Testing;
 

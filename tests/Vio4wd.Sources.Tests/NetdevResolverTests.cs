@@ -20,7 +20,7 @@ public class NetdevResolverTests
         Directory.CreateSymbolicLink(Path.Combine(netdev, "device"), pf);
 
         ResolvedVf? vf = new NetdevResolver(sysfs.Path, _ => null).Resolve("eth5", out string error);
-        Assert.That((vf?.Device.Text, vf?.RelayId, error), Is.EqualTo(("0000:05:00.4", 3, string.Empty)));
+        Assert.That((vf?.Device.Devices[0], vf?.RelayId, error), Is.EqualTo(("0000:05:00.4", 3, string.Empty)));
     }
 
     [Test]
@@ -29,7 +29,7 @@ public class NetdevResolverTests
         using var sysfs = new TempDirectory();
         var resolver = new NetdevResolver(sysfs.Path, name => name == "nfp_v0.40" ? "driver: nfp\nbus-info: NFP 0 VF0.40 0000:05:0d.0\n" : null);
         ResolvedVf? vf = resolver.Resolve("nfp_v0.40", out _);
-        Assert.That((vf?.Device.Text, vf?.RelayId), Is.EqualTo(("0000:05:0d.0", 40)));
+        Assert.That((vf?.Device.Devices[0], vf?.RelayId), Is.EqualTo(("0000:05:0d.0", 40)));
     }
 
     [TestCase("eth9", "no network interface eth9 on this host; set external_ids:virtio_forwarder_dev and virtio_forwarder_relay")]

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vio4wd.Contracts.Protocol;

@@ -244,7 +244,7 @@ public static partial class ValueParsers
             return null;
         }
 
-        DeviceSpec? device = DeviceSpec.Parse(text[..eq], out string deviceProblem);
+        DeviceAttachment? device = DeviceAttachment.Parse(text[..eq], out string deviceProblem);
         if (device is null)
         {
             problem = $"device '{text[..eq]}': {deviceProblem}";

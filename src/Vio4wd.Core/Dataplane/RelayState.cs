@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 namespace Vio4wd.Core.Dataplane;
 
 /// <summary>Live state of one relay as the dataplane sees it: the truth the control plane reconciles against.</summary>

@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using Vio4wd.Core.Dataplane;
 
 namespace Vio4wd.Core.Relays;
@@ -11,19 +12,8 @@ public sealed record RelaySpec(int RelayId, DeviceAttachment? Device, VhostSocke
     /// <summary>Devices the spec claims, for conflict detection (bond members count one by one).</summary>
     public IEnumerable<string> ClaimedDevices => Device?.Devices ?? [];
 
-    public bool Equals(RelaySpec? other) =>
-        other is not null
-        && RelayId == other.RelayId
-        && SameDevice(Device, other.Device)
-        && Equals(Socket, other.Socket)
-        && Equals(Pins, other.Pins);
-
-    public override int GetHashCode() => HashCode.Combine(RelayId, Socket, Pins, Device?.BondMode, Device?.Devices.Count);
-
-    public static bool SameDevice(DeviceAttachment? a, DeviceAttachment? b) =>
-        a is null || b is null
-            ? a is null && b is null
-            : a.BondMode == b.BondMode && a.Devices.SequenceEqual(b.Devices, StringComparer.Ordinal);
+    /// <summary>Whether two device sides ask for the same thing (null: none); devices compare as values.</summary>
+    public static bool SameDevice(DeviceAttachment? a, DeviceAttachment? b) => Equals(a, b);
 }
 
 /// <summary>The vhost-user socket of a relay.</summary>

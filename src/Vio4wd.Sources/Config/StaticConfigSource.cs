@@ -1,3 +1,4 @@
+using Vio4wd.Contracts;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Vio4wd.Contracts.ControlApi;

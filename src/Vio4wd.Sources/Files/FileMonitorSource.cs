@@ -108,7 +108,7 @@ public sealed class FileMonitorSource(
             return $"relay {vf.RelayId} is out of range (relays are 0..{context.MaxRelays - 1})";
         }
 
-        string device = vf.Device.Pci is { } pci ? deviceOf(pci) : vf.Device.Text;
+        string device = vf.Device.Pci is { } pci ? deviceOf(pci) : vf.Device.Devices[0];
         if (!command.Add)
         {
             if (!_slice.TryGetValue(vf.RelayId, out var entry) || entry.Netdev != command.Netdev)

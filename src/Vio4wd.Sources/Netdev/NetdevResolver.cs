@@ -7,7 +7,7 @@ using Vio4wd.Core.Model;
 namespace Vio4wd.Sources.Netdev;
 
 /// <summary>A netdev's VF: the PCI address to relay and the relay id (the VF number).</summary>
-public sealed record ResolvedVf(DeviceSpec Device, int RelayId, string How);
+public sealed record ResolvedVf(DeviceAttachment Device, int RelayId, string How);
 
 /// <summary>
 /// Finds the VF behind a netdev named in OVSDB or a file-monitor command: a switchdev port
@@ -34,7 +34,7 @@ public sealed partial class NetdevResolver(string sysfsRoot = "/sys", Func<strin
         {
             int vf = int.Parse(rep.Groups["vf"].Value, CultureInfo.InvariantCulture);
             string virtfn = Path.Combine(dir, "device", $"virtfn{vf}");
-            if (LinkTarget(virtfn) is { } target && DeviceSpec.Parse(Path.GetFileName(target), out _) is { Pci: not null } pci)
+            if (LinkTarget(virtfn) is { } target && DeviceAttachment.Parse(Path.GetFileName(target), out _) is { Pci: not null } pci)
             {
                 return new ResolvedVf(pci, vf, $"switchdev representor {portName}");
             }
@@ -44,7 +44,7 @@ public sealed partial class NetdevResolver(string sysfsRoot = "/sys", Func<strin
         }
 
         if (_ethtool(netdev) is { } info && NfpBusInfo().Match(info) is { Success: true } nfp
-            && DeviceSpec.Parse(nfp.Groups["pci"].Value, out _) is { Pci: not null } nfpPci)
+            && DeviceAttachment.Parse(nfp.Groups["pci"].Value, out _) is { Pci: not null } nfpPci)
         {
             return new ResolvedVf(nfpPci, int.Parse(nfp.Groups["vf"].Value, CultureInfo.InvariantCulture), "NFP representor (ethtool -i)");
         }

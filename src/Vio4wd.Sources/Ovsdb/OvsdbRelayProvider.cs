@@ -47,19 +47,19 @@ public sealed class OvsdbRelayProvider(
         // Rows new in one snapshot join the line by name, so a restart gives the same winners.
         foreach (OvsdbInterface row in rows.Where(IsFlagged).OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Uuid, StringComparer.Ordinal))
         {
-            (DeviceSpec? device, int? relay, string? error) = Resolve(row);
-            verdicts.Add(new InterfaceVerdict(row, relay, device?.Text, error));
+            (DeviceAttachment? device, int? relay, string? error) = Resolve(row);
+            verdicts.Add(new InterfaceVerdict(row, relay, device?.Devices[0], error));
             if (error is null)
             {
                 claims.Add(new RelayClaim(row.Uuid, $"interface {row.Name}",
-                    new RelaySpec(relay!.Value, DeviceAttachment.Of(device!.Text), socketOf(relay.Value), pinsOf(relay.Value))));
+                    new RelaySpec(relay!.Value, device!, socketOf(relay.Value), pinsOf(relay.Value))));
             }
         }
 
         return (claims, verdicts);
     }
 
-    private (DeviceSpec? Device, int? Relay, string? Error) Resolve(OvsdbInterface row)
+    private (DeviceAttachment? Device, int? Relay, string? Error) Resolve(OvsdbInterface row)
     {
         string key = FlagKeys.First(row.ExternalIds.ContainsKey);
         if (!TryParseInteger(row.ExternalIds[key], out _))
@@ -67,7 +67,7 @@ public sealed class OvsdbRelayProvider(
             return (null, null, $"external_ids:{key}='{row.ExternalIds[key]}' is not an integer");
         }
 
-        DeviceSpec? device;
+        DeviceAttachment? device;
         int relay;
         bool explicitDevice = row.ExternalIds.TryGetValue(DeviceKey, out string? deviceText);
         bool explicitRelay = row.ExternalIds.TryGetValue(RelayKey, out string? relayText);
@@ -78,7 +78,7 @@ public sealed class OvsdbRelayProvider(
                 return (null, null, $"external_ids:{DeviceKey} and {RelayKey} go together; only {(explicitDevice ? DeviceKey : RelayKey)} is set");
             }
 
-            device = DeviceSpec.Parse(deviceText!, out string deviceError);
+            device = DeviceAttachment.Parse(deviceText!, out string deviceError);
             if ((device is null ? deviceError : device.RuntimeRefusal(allowDevargs)) is { } refusal)
             {
                 return (null, null, $"external_ids:{DeviceKey}='{deviceText}': {refusal}");
