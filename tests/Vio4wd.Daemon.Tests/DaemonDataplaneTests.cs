@@ -3,22 +3,11 @@ using Vio4wd.Testing;
 namespace Vio4wd.Daemon.Tests;
 
 /// <summary>The daemon brings the real DPDK EAL up (no hugepages) and takes it down on SIGTERM.</summary>
-public class DaemonDataplaneTests
+public class DaemonDataplaneTests() : DaemonTest("daemon-dataplane")
 {
-    private readonly List<string> _prefixes = [];
+    private int _started;
 
-    [TearDown]
-    public void RemoveRuntimeFolders()
-    {
-        DpdkRuntime.Remove(_prefixes);
-    }
-
-    private string NewPrefix()
-    {
-        string prefix = $"vio4wd-daemon-test-{Environment.ProcessId}-{_prefixes.Count}";
-        _prefixes.Add(prefix);
-        return prefix;
-    }
+    private string NewPrefix() => Prefix($"{_started++}");
 
     [TestCase("Starting virtio-forwarder")]
     [TestCase("relay 31: Reconciled")]

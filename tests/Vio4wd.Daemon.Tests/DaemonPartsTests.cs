@@ -10,16 +10,8 @@ namespace Vio4wd.Daemon.Tests;
 /// the process non-zero, and every stop, after a fault too, leaving nothing behind.
 /// </summary>
 [NonParallelizable]
-public class DaemonPartsTests
+public class DaemonPartsTests() : DaemonTest("parts")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("parts");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
-
     private static string[] Flag(string port, string device, int relay) =>
         ["--", "set", "interface", port, "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev={device}", $"external_ids:virtio_forwarder_relay={relay}"];
 
@@ -72,7 +64,7 @@ public class DaemonPartsTests
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3)) is { Source: "ovsdb", Device: "net_null0", Mode: "client" },
             "relay 3 from OVSDB", Patience);
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("sockets/virtio-forwarder3.sock")},server=1"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true
             && await ovsdb.VsctlAsync("get", "interface", "eth100", "external_ids:virtio_forwarder_state") == "ready", "relay 3 ready, and its row says so", Patience);
 

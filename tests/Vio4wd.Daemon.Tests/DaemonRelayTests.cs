@@ -8,23 +8,13 @@ namespace Vio4wd.Daemon.Tests;
 /// without end) and a VM stand-in (testpmd with net_virtio_user, echoing what it receives).
 /// </summary>
 [NonParallelizable]
-public partial class DaemonRelayTests
+public partial class DaemonRelayTests() : DaemonTest("daemon-relay")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
-
-    [TearDown]
-    public void RemoveRuntimeFolders()
-    {
-        DpdkRuntime.Remove(_prefixes);
-    }
-
     [Test]
     public async Task In_client_mode_the_daemon_restarts_under_a_running_vm_and_traffic_resumes()
     {
         using var sockets = new TempDirectory();
-        string prefix = $"vio4wd-daemon-relay-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix("relay");
         string[] args = ["-C", "1", "-M", "0", "--nodaemon", "--vhostuser-client", "-V", sockets.Path, "-P", "net_null0=0",
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning"];
 

@@ -9,16 +9,8 @@ namespace Vio4wd.Daemon.Tests;
 /// nothing left behind.
 /// </summary>
 [NonParallelizable]
-public class EalStartFailureTests
+public class EalStartFailureTests() : DaemonTest("ealfail")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("ealfail");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
-
     private static async Task<string> FailedStartAsync(params string[] args)
     {
         (int code, _, string stderr) = await DaemonProcess.RunAsync(["--nodaemon", .. args]);

@@ -10,17 +10,10 @@ namespace Vio4wd.Daemon.Tests;
 /// (issue 12, findings 7 and 8), tried through the real daemon with a testpmd VM beside.
 /// </summary>
 [NonParallelizable]
-public class GuestInputTests
+public class GuestInputTests() : DaemonTest("guest")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private const int VhostUserGetFeatures = 1;
     private const int VirtioNetCsum = 0, HostTso4 = 11, HostTso6 = 12, HostEcn = 13, HostUfo = 14;
-    private readonly DpdkPrefixes _prefixes = new("guest");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
 
     /// <summary>
     /// Speaks vhost-user as a guest's QEMU would: sends <paramref name="messages"/> GET_FEATURES
@@ -99,7 +92,7 @@ public class GuestInputTests
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         string socket = dir.File("virtio-forwarder0.sock");
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={socket}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         (int waited, _, string waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
         Assert.That(waited, Is.Zero, waitErr);
 
@@ -138,7 +131,7 @@ public class GuestInputTests
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefix("bond")} --log-level=lib.vhost.config:warning --vdev=net_bonding_vio4wd4,mode=99");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         (int waited, _, string waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
         Assert.That(waited, Is.Zero, waitErr);
 

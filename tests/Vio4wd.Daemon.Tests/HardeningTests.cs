@@ -8,16 +8,8 @@ namespace Vio4wd.Daemon.Tests;
 /// them or shrugs them off, and healthy relays are not disturbed.
 /// </summary>
 [NonParallelizable]
-public class HardeningTests
+public class HardeningTests() : DaemonTest("hard")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("hard");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
-
     [Test]
     public async Task A_pid_file_that_is_a_symbolic_link_is_refused_and_its_target_left_alone()
     {

@@ -15,16 +15,12 @@ namespace Vio4wd.Daemon.Tests;
 /// </summary>
 [NonParallelizable]
 [Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
-public partial class LiveMigrationTests
+public partial class LiveMigrationTests() : DaemonTest("migration")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private readonly DpdkPrefixes _prefixes = new("migration");
+    private static new readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
 
     [OneTimeSetUp]
     public static Task BuildGuestImage() => QemuGuest.BuildAsync();
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
 
     // The peer's side of the download: 24 MiB at about 2 MiB/s, so it spans the migration; prints
     // the MD5 of what it sent.
@@ -48,7 +44,7 @@ public partial class LiveMigrationTests
         string tag = (Environment.ProcessId % 10000).ToString(CultureInfo.InvariantCulture);
         string ns = $"vlm{tag}", tapA = $"vlm{tag}a", tapB = $"vlm{tag}b";
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "-P", $"net_tap0,iface={tapA}=0", "-P", $"net_tap1,iface={tapB}=1",
-            "--max-relays", "2", "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={_prefixes.Next("relays")} --log-level=lib.vhost.config:warning");
+            "--max-relays", "2", "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={Prefixes.Next("relays")} --log-level=lib.vhost.config:warning");
         Process? server = null, source = null;
         var serverLines = new StringBuilder();
         var sourceConsole = new StringBuilder();

@@ -13,13 +13,9 @@ namespace Vio4wd.Daemon.Tests;
 /// workers' measured busy shares come together, and nothing moves again under the same load.
 /// </summary>
 [NonParallelizable]
-public class MeasuredLoadSchedulerTests
+public class MeasuredLoadSchedulerTests() : DaemonTest("measured-sched")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly DpdkPrefixes _prefixes = new("measured-sched");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
+    private static new readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     // Frames into each tap at its rate, paced per millisecond, until killed.
     private const string Sender = """
@@ -51,7 +47,7 @@ public class MeasuredLoadSchedulerTests
         {
             "-C", "1,2", "--nodaemon", "-V", dir.File("sockets"), "--dynamic-sockets",
             $"--zmq-core-sched-ep=ipc://{run}/core_sched", $"--zmq-stats-ep=ipc://{run}/stats",
-            "--eal-args", $"--lcores=0@0,1@1,2@0 --no-huge -m 1024 --no-pci --file-prefix={_prefixes.Next("daemon")} --log-level=lib.vhost.config:warning",
+            "--eal-args", $"--lcores=0@0,1@1,2@0 --no-huge -m 1024 --no-pci --file-prefix={Prefixes.Next("daemon")} --log-level=lib.vhost.config:warning",
         };
         for (int i = 0; i < 3; i++)
         {

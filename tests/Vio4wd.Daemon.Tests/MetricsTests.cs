@@ -11,14 +11,8 @@ namespace Vio4wd.Daemon.Tests;
 /// testpmd VM takes traffic through a relay, and /healthz and /readyz answer as the kubelet asks.
 /// </summary>
 [NonParallelizable]
-public class MetricsTests
+public class MetricsTests() : DaemonTest("metrics")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("metrics");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
     [Test]
     public async Task A_real_prometheus_sees_forwarded_packets_rise_and_the_vm_condition_flip()
     {
@@ -27,7 +21,7 @@ public class MetricsTests
         int port = PrometheusServer.FreePort();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-P", "net_null0=0", "-O", ovsdb.Endpoint,
             "--metrics-address", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={_prefixes.Next("daemon")}");
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefixes.Next("daemon")}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         await daemon.WaitForOutputAsync($"Metrics and health on http://127.0.0.1:{port}", Patience);
         await using PrometheusServer prometheus = await PrometheusServer.StartAsync("vio4wd", [$"127.0.0.1:{port}"], Patience);
@@ -108,7 +102,7 @@ public class MetricsTests
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
         using var sockets = new TempDirectory();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-P", "net_null0=0",
-            "--metrics-address", $"127.0.0.1:{port}", "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={_prefixes.Next("daemon")}");
+            "--metrics-address", $"127.0.0.1:{port}", "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefixes.Next("daemon")}");
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         await daemon.WaitForOutputAsync("metrics failed: IOException: Failed to bind to address", Patience);
         var metrics = await Eventually.HoldsAsync(

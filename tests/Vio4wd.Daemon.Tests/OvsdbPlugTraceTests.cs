@@ -11,22 +11,15 @@ namespace Vio4wd.Daemon.Tests;
 /// <c>make bench</c> (bench/ovsdb_convergence.py); here only that they are there and agree.
 /// </summary>
 [NonParallelizable]
-public class OvsdbPlugTraceTests
+public class OvsdbPlugTraceTests() : DaemonTest("ovsdb-plug-trace")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
-
     [Test]
     public async Task A_plug_is_traced_step_by_step_in_the_debug_log_in_describe_and_in_the_plug_metric()
     {
         await using OvsdbServer ovsdb = await OvsdbServer.StartAsync();
         using var sockets = new TempDirectory();
         await ovsdb.VsctlAsync("add-br", "br0", "--", "add-port", "br0", "eth100");
-        string prefix = $"vio4wd-daemon-trace-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix("trace");
         int port = PrometheusServer.FreePort();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "--loglevel", "7", "-V", sockets.Path, "-O", ovsdb.Endpoint,
             "--allow-runtime-devargs", "--metrics-address", port.ToString(CultureInfo.InvariantCulture),
@@ -34,7 +27,7 @@ public class OvsdbPlugTraceTests
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=rxonly", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Conditions.Any(c => c.Type == "VhostConnected" && c.Status == "True") == true,
             "the VM on relay 3", Patience);
 
@@ -75,8 +68,7 @@ public class OvsdbPlugTraceTests
         await ovsdb.VsctlAsync("add-br", "br0", "--", "add-port", "br0", "flood", "--", "add-port", "br0", "steady",
             "--", "set", "interface", "steady", "external_ids:virtio_forwarder=1", "external_ids:virtio_forwarder_dev=net_null1", "external_ids:virtio_forwarder_relay=4",
             "--", "set", "interface", "flood", "external_ids:virtio_forwarder_dev=net_null0,no-rx=1", "external_ids:virtio_forwarder_relay=3");
-        string prefix = $"vio4wd-daemon-flood-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix("flood");
         int port = PrometheusServer.FreePort();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint, "--allow-runtime-devargs",
             "--metrics-address", port.ToString(CultureInfo.InvariantCulture),
@@ -87,7 +79,7 @@ public class OvsdbPlugTraceTests
         async Task<double> PassesAsync() => double.Parse(Regex.Match(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")),
             @"^vio4wd_reconcile_passes_total (\S+)", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture);
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder4.sock")}"], ["--forward-mode=rxonly", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         await Eventually.UntilAsync(async () => (await control.RelayAsync(4))?.Ready == true, "the steady relay forwarding", Patience);
 
         await using var writer = await Vio4wd.Ovsdb.OvsdbConnection.ConnectAsync(Vio4wd.Ovsdb.OvsdbEndpoint.Parse(ovsdb.Endpoint), Patience, CancellationToken.None);
@@ -142,8 +134,7 @@ public class OvsdbPlugTraceTests
     public async Task The_daemons_own_threads_stay_off_the_worker_cpu_so_none_waits_behind_a_polling_worker()
     {
         using var sockets = new TempDirectory();
-        string prefix = $"vio4wd-daemon-threads-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix("threads");
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "-M", "0", "--nodaemon", "-V", sockets.Path, "-P", "net_null0,no-rx=1=0",
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
         await daemon.WaitForOutputAsync("Forwarding", Patience);

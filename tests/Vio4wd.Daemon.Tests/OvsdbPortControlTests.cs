@@ -8,24 +8,18 @@ namespace Vio4wd.Daemon.Tests;
 /// net_null vdevs named in external_ids, the VM stand-in is testpmd with net_virtio_user.
 /// </summary>
 [NonParallelizable]
-public partial class OvsdbPortControlTests
+public partial class OvsdbPortControlTests() : DaemonTest("ovsdb-port-control")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     // About ten times what a change takes here (15-60 ms, up to 200 on a loaded machine): the
     // tight figures are measured by `make bench` (bench/ovsdb_convergence.py), not asserted.
     private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(2);
-    private readonly List<string> _prefixes = [];
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
 
     private static string[] Flag(string port, string device, int relay) =>
         ["--", "set", "interface", port, "external_ids:virtio_forwarder=1", $"external_ids:virtio_forwarder_dev={device}", $"external_ids:virtio_forwarder_relay={relay}"];
 
     private DaemonProcess StartDaemon(OvsdbServer ovsdb, TempDirectory sockets, string name)
     {
-        string prefix = $"vio4wd-daemon-{name}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix(name);
         return DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets.Path, "-O", ovsdb.Endpoint, "--allow-runtime-devargs",
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
     }
@@ -49,7 +43,7 @@ public partial class OvsdbPortControlTests
         Assert.That((three?.Source, three?.Device), Is.EqualTo(("ovsdb", "net_null0")), "picked up at start");
 
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true && await StateAsync(ovsdb, "eth100") == "ready",
             "relay 3 ready, in vio4wdctl and in its row", Patience);
         Assert.That(await ovsdb.VsctlAsync("get", "interface", "eth100", "external_ids:virtio_forwarder_socket", "external_ids:virtio_forwarder_relay_id"),
@@ -154,7 +148,7 @@ public partial class OvsdbPortControlTests
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         using ControlClient control = await ControlClient.ConnectAsync();
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={sockets.File("virtio-forwarder3.sock")}"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         await Eventually.UntilAsync(async () => (await control.RelayAsync(3))?.Ready == true, "relay 3 ready", Patience);
         int mark = daemon.StandardOutput.Length;
         RelayStatsView before = (await control.RelayAsync(3))!.Stats;

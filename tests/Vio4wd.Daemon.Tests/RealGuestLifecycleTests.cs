@@ -12,10 +12,9 @@ namespace Vio4wd.Daemon.Tests;
 /// </summary>
 [NonParallelizable]
 [Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
-public partial class RealGuestLifecycleTests
+public partial class RealGuestLifecycleTests() : DaemonTest("guestlife")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly DpdkPrefixes _prefixes = new("guestlife");
+    private static new readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private readonly List<string> _namespaces = [];
 
     [OneTimeSetUp]
@@ -29,7 +28,7 @@ public partial class RealGuestLifecycleTests
             await Command.RunAsync(Patience, "ip", "netns", "del", ns);
         }
 
-        _prefixes.RemoveAll();
+        Prefixes.RemoveAll();
     }
 
     /// <summary>The daemon with a tap VF on relay 0, and the tap moved into a namespace as 10.6x.0.1.</summary>
@@ -38,7 +37,7 @@ public partial class RealGuestLifecycleTests
         string tag = (Environment.ProcessId % 10000).ToString(CultureInfo.InvariantCulture);
         string ns = $"vgl{name[0]}{tag}", tap = $"vgl{name[0]}{tag}v";
         DaemonProcess daemon = DaemonProcess.Start(["-C", "1", "--nodaemon", "-P", $"net_tap0,iface={tap}=0", .. extra,
-            "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={_prefixes.Next(name)} --log-level=lib.vhost.config:warning"]);
+            "--eal-args", $"--no-huge -m 1024 --no-pci --file-prefix={Prefixes.Next(name)} --log-level=lib.vhost.config:warning"]);
         await daemon.WaitForOutputAsync("relay 0: device attached", Patience);
         _namespaces.Add(ns);
         foreach (string[] step in new[]

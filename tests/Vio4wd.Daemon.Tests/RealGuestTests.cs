@@ -9,19 +9,13 @@ namespace Vio4wd.Daemon.Tests;
 /// </summary>
 [NonParallelizable]
 [Category("Qemu")] // real guests under QEMU (TCG): make test TEST_FILTER='TestCategory!=Qemu' leaves them out
-public class RealGuestTests
+public class RealGuestTests() : DaemonTest("realguest")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private static new readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
     private static string Tool => QemuGuest.Tool;
-    private readonly DpdkPrefixes _prefixes = new("realguest");
 
     [OneTimeSetUp]
     public static Task BuildGuestImage() => QemuGuest.BuildAsync();
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
 
     private static async Task<(int Code, string Output)> RunAsync(TimeSpan timeout, string program, params string[] args)
     {

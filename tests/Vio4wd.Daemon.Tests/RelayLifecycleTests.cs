@@ -10,14 +10,8 @@ namespace Vio4wd.Daemon.Tests;
 /// net_virtio_user, echoing what it receives).
 /// </summary>
 [NonParallelizable]
-public class RelayLifecycleTests
+public class RelayLifecycleTests() : DaemonTest("relay-lifecycle")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly List<string> _prefixes = [];
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => DpdkRuntime.Remove(_prefixes);
-
     [Test]
     public async Task The_relay_gets_ready_counts_packets_reports_a_lost_vm_within_a_second_and_gets_ready_again()
     {
@@ -28,7 +22,7 @@ public class RelayLifecycleTests
         await daemon.WaitForOutputAsync("Forwarding", Patience);
         string[] vmDevice = [$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")}"];
         var vm = Testpmd.Start(vmDevice, ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         try
         {
             (int waited, string waitOut, string waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
@@ -81,7 +75,7 @@ public class RelayLifecycleTests
 
             await vm.DisposeAsync();
             vm = Testpmd.Start(vmDevice, ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-            _prefixes.Add(vm.Prefix);
+            Prefixes.Add(vm.Prefix);
             (waited, _, waitErr) = await Vioctl.RunAsync("wait", "--for=ready", "0", "--timeout", "60s");
             Assert.That(waited, Is.Zero, waitErr);
             (_, string describe, _) = await Vioctl.RunAsync("describe", "0");
@@ -103,7 +97,7 @@ public class RelayLifecycleTests
         string prefix = Prefix("drift");
         // The VM listens (vhost-user server) so it takes the daemon back after the drift.
         await using var vm = Testpmd.Start([$"net_virtio_user0,path={dir.File("virtio-forwarder0.sock")},server=1"], ["--forward-mode=io", "--nb-cores=1", "--auto-start"]);
-        _prefixes.Add(vm.Prefix);
+        Prefixes.Add(vm.Prefix);
         using DaemonProcess daemon = DaemonProcess.Start(new Dictionary<string, string> { ["VIO4WD_TEST_HOOKS"] = "1" },
             "-C", "1", "--nodaemon", "--vhostuser-client", "--dynamic-sockets", "-V", dir.Path, "-P", "net_null0=0",
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={prefix} --log-level=lib.vhost.config:warning");
@@ -155,13 +149,6 @@ public class RelayLifecycleTests
             Assert.That(resetCode, Is.Zero);
             Assert.That(afterReset.GetProperty("vfToVm").GetProperty("pinned").ValueKind, Is.EqualTo(JsonValueKind.Null), "back to automatic");
         });
-    }
-
-    private string Prefix(string what)
-    {
-        string prefix = $"vio4wd-daemon-{what}-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
-        return prefix;
     }
 
     /// <summary>Polls `vio4wdctl stats` until packets went both ways through relay 0.</summary>

@@ -8,25 +8,17 @@ namespace Vio4wd.Daemon.Tests;
 /// ports), each with a net_null VF and a socket; a VM on the last one forwards both ways.
 /// </summary>
 [NonParallelizable]
-public class ScaleTests
+public class ScaleTests() : DaemonTest("scale")
 {
     // 256, or as many as a smaller DPDK build allows (Debian's own libdpdk-dev: 32).
     private static readonly int Relays = DpdkBuildFacts.DefaultMaxRelays;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly List<string> _prefixes = [];
-
-    [TearDown]
-    public void RemoveRuntimeFolders()
-    {
-        DpdkRuntime.Remove(_prefixes);
-    }
+    private static new readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     [Test]
     public async Task Two_hundred_fifty_six_relays_or_the_builds_maximum_come_up_device_ready_and_the_last_one_forwards_both_ways()
     {
         using var sockets = new TempDirectory();
-        string prefix = $"vio4wd-scale-{Environment.ProcessId}";
-        _prefixes.Add(prefix);
+        string prefix = Prefix("scale");
         // Without hugepages each pool takes a 4 KiB page per mbuf (9.5 MiB a relay, 6.3 with 2 MiB pages).
         string[] vfs = [.. Enumerable.Range(0, Relays).SelectMany(i => new[] { "-P", $"net_null{i}={i}" })];
         using DaemonProcess daemon = DaemonProcess.Start(["-C", "1", "-M", "0", "--nodaemon", "-V", sockets.Path, .. vfs,

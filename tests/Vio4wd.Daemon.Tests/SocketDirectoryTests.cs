@@ -10,16 +10,8 @@ namespace Vio4wd.Daemon.Tests;
 /// daemon creates it for root and the socket owner only, and refuses one others can write.
 /// </summary>
 [NonParallelizable]
-public class SocketDirectoryTests
+public class SocketDirectoryTests() : DaemonTest("sockdir")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("sockdir");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
-    private string Prefix(string name) => _prefixes.Next(name);
-
     private static string Stat(string path)
     {
         using Process stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%F %U:%G %a", path]) { RedirectStandardOutput = true })!;

@@ -9,21 +9,15 @@ namespace Vio4wd.Daemon.Tests;
 /// against the real daemon with a testpmd VM, as an operator types them.
 /// </summary>
 [NonParallelizable]
-public class VioctlOperatorTests
+public class VioctlOperatorTests() : DaemonTest("vioctl-ops")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly DpdkPrefixes _prefixes = new("vioctl-ops");
-
-    [TearDown]
-    public void RemoveRuntimeFolders() => _prefixes.RemoveAll();
-
     [Test]
     public async Task Top_config_log_level_reload_and_wait_all_on_a_forwarding_relay()
     {
         using var dir = new TempDirectory();
         string config = dir.File("virtioforwarder");
         string sockets = Path.Combine(dir.Path, "sockets");
-        string prefix = _prefixes.Next("daemon");
+        string prefix = Prefixes.Next("daemon");
         void WriteConfig(string staticVfs) => File.WriteAllText(config, $"""
             VIRTIOFWD_CPU_MASK=1
             VIRTIOFWD_SOCKET_DIR={sockets}
@@ -107,7 +101,7 @@ public class VioctlOperatorTests
     {
         using var dir = new TempDirectory();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "--dynamic-sockets", "-P", "net_null0=0",
-            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={_prefixes.Next("watch")}");
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefixes.Next("watch")}");
         await daemon.WaitForOutputAsync("Forwarding; waiting for SIGTERM", Patience);
         var lines = new List<string>();
         using Process watch = Vioctl.Start(lines, "status", "--watch");
@@ -143,7 +137,7 @@ public class VioctlOperatorTests
     {
         using var dir = new TempDirectory();
         using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", dir.Path, "--dynamic-sockets", "-P", "net_null0=0", "-P", "net_null1=3",
-            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={_prefixes.Next("completion")}");
+            "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefixes.Next("completion")}");
         await daemon.WaitForOutputAsync("Forwarding; waiting for SIGTERM", Patience);
 
         // As bash calls it on TAB: COMP_WORDS and COMP_CWORD, then the function; vio4wdctl from PATH.

@@ -40,8 +40,7 @@ public class RelayControllerTests
 
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1, device: "net_null_other"), Spec(5)]);
         await h.ConvergedAsync("relay 1 changed, relay 5 added");
-        long resyncs = h.Controller.Resyncs;
-        await Eventually.UntilAsync(() => h.Controller.Resyncs >= resyncs + 3, "three periodic resyncs", Patience);
+        // A resync looks at every relay again (periodic ones: RelayControllerTimeTests).
         long passes = h.Controller.Passes;
         await h.Controller.ResyncAsync(CancellationToken.None);
         await Eventually.UntilAsync(() => h.Controller.Passes >= passes + 3, "a pass over each of the three relays", Patience);
@@ -180,31 +179,6 @@ public class RelayControllerTests
         // The reconciler is still there for new work.
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2), Spec(3)]);
         await h.ConvergedAsync("relay 3 added after the failures");
-    }
-
-    [Test]
-    public async Task Events_of_a_failing_relay_do_not_retry_it_faster_than_its_backoff()
-    {
-        // Backoff 200 ms doubling to 400 ms: in about a second, at most a handful of attempts.
-        await using var h = new Harness(new ControllerOptions { BackoffBase = TimeSpan.FromMilliseconds(200), BackoffMax = TimeSpan.FromMilliseconds(400), ResyncPeriod = TimeSpan.FromMinutes(10) });
-        h.Dataplane.Fail("attach", int.MaxValue);
-        h.Desired.ReplaceSlice("static", [Spec(0)]);
-        await Eventually.UntilAsync(() => !(h.Statuses.Get(0)?.LastError is null), "the first attempt fails", Patience);
-
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        int before = h.Dataplane.AttemptsOn(0);
-        for (int i = 0; i < 100; i++)
-        {
-            h.Dataplane.ToggleQueue(0, i % 2 == 0);
-            await Task.Delay(10);
-        }
-
-        int attempts = h.Dataplane.AttemptsOn(0) - before;
-        // Each pass tries register (first pass only) then attach; the backoff allows at most
-        // elapsed / 200 ms passes (+1 for the one already scheduled), never one per toggle.
-        int allowed = (int)(watch.ElapsedMilliseconds / 200) + 2;
-        Assert.That(attempts, Is.LessThanOrEqualTo(allowed), $"{attempts} attempts in {watch.ElapsedMilliseconds} ms under 100 queue toggles");
-        Assert.That(attempts, Is.GreaterThan(0), "it is still retried");
     }
 
     [Test]
