@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Core.Tests.Architecture;
 
@@ -8,7 +9,7 @@ namespace Vio4wd.Core.Tests.Architecture;
 /// </summary>
 public partial class DocsTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = TestPaths.RepositoryRoot;
 
     private static readonly string[] Skipped = [".git", "bin", "obj", "out", "node_modules", ".vs"];
 
@@ -95,17 +96,6 @@ public partial class DocsTests
                 yield return file;
             }
         }
-    }
-
-    private static string FindRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Vio4wd.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("Vio4wd.sln not found above the test directory");
     }
 
     [GeneratedRegex("`([^`\\s]+)`")]

@@ -2,6 +2,7 @@ using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
+using Vio4wd.Testing;
 
 namespace Vio4wd.Core.Tests.Architecture;
 
@@ -14,7 +15,7 @@ namespace Vio4wd.Core.Tests.Architecture;
 /// </summary>
 public class ProjectGraphTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = TestPaths.RepositoryRoot;
 
     private static readonly Dictionary<string, string[]> Forbidden = new()
     {
@@ -136,16 +137,5 @@ public class ProjectGraphTests
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         return Path.Combine(Root, "src", project, "bin", configuration, "net10.0");
-    }
-
-    private static string FindRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Vio4wd.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("Vio4wd.sln not found above the test directory");
     }
 }
