@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Vio4wd.Testing;
 using Vio4wd.Core.Reconciliation;
 using Vio4wd.Contracts;
@@ -118,10 +119,15 @@ public class RelayControllerTests
     [Test]
     public async Task After_a_dataplane_restart_the_periodic_resync_puts_everything_back()
     {
-        await using var h = new Harness();
+        // The resync is the only thing that notices (a restart says nothing): on a fake clock.
+        var time = new FakeTimeProvider();
+        var options = new ControllerOptions { ResyncPeriod = TimeSpan.FromSeconds(30) };
+        await using var h = new Harness(options, time);
         h.Desired.ReplaceSlice("static", [Spec(0), Spec(1), Spec(2, pins: new CpuPins(1, 2))]);
         await h.ConvergedAsync("three relays");
         h.Dataplane.Restart();
+        Assert.That(await h.Dataplane.ListRelaysAsync(), Is.Empty, "the restart took everything");
+        time.Advance(options.ResyncPeriod);
         await h.ConvergedAsync("everything back");
         RelayState pinned = await h.Dataplane.GetRelayAsync(2);
         Assert.That((pinned.VfToVm.PinnedCpu, pinned.VmToVf.PinnedCpu), Is.EqualTo(((int?)1, (int?)2)));
