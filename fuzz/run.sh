@@ -33,7 +33,7 @@ targets=$(dotnet "$OUT/bin/vio4wd-fuzz.dll" --list)
 for target in $targets; do
 	dotnet "$OUT/bin/vio4wd-fuzz.dll" "$target" "fuzz/corpus/$target" 2>/dev/null
 done
-for assembly in Vio4wd.Core Vio4wd.Contracts Vio4wd.Ovsdb Vio4wd.Sources Vio4wd.Api Vio4wd.Zmq; do
+for assembly in Vio4wd.Core Vio4wd.Contracts Vio4wd.Configuration Vio4wd.Ovsdb Vio4wd.Sources Vio4wd.Api Vio4wd.Zmq; do
 	dotnet sharpfuzz "$OUT/bin/$assembly.dll" >/dev/null
 done
 
