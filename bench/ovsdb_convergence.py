@@ -162,7 +162,7 @@ def measure_plugs(vsctl, control, rows):
         # API would compete with the plug for the daemon's dataplane thread.
         wait(f"eth{i} row ready", lambda: rows.ready(f"eth{i}") is not None, poll=0.001)
         row.append(rows.ready(f"eth{i}") - start)
-        trace = last_change(control, i, "plug", lambda t: t["RowMs"] is not None)
+        trace = last_change(control, i, "plug", lambda t: t.get("RowMs") is not None)  # absent while null (JSON-RPC omits nulls)
         ready.append(ready_after(trace, wall))
         if VERBOSE and i < 3:
             print(f"plug {i}: " + ", ".join(f"{s['Name']} {s['AtMs']:.1f}" for s in trace["Steps"]))
