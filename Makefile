@@ -29,7 +29,7 @@ TEST_NEEDS := $(DEMO_NEEDS) py:zmq:python3-zmq py:google.protobuf:python3-protob
 	/usr/share/gocode/src/gopkg.in/yaml.v3:golang-gopkg-yaml.v3-dev prometheus:prometheus promtool:prometheus \
 	ethtool:ethtool nc:netcat-openbsd
 
-.PHONY: deps demo-deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install deb image package-test clean
+.PHONY: deps demo-deps test-deps build dpdk native dotnet launchers chart-render test bench demo fuzz fuzz-native publish man install install-config deb image package-test clean
 
 deps:
 	@tools/deps.sh $@ $(BUILD_NEEDS)
@@ -127,6 +127,7 @@ SYSCONFDIR ?= /etc
 UNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 BINDIR := $(PREFIX)/bin
 LIBDIR := $(PREFIX)/lib/vio4wd
+TOOLSDIR := $(PREFIX)/lib/virtio-forwarder
 MANDIR := $(PREFIX)/share/man
 COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
 RID := linux-x64
@@ -166,9 +167,27 @@ install: publish man
 		sed 's|/usr/bin/|$(BINDIR)/|g; s|/etc/default/|$(SYSCONFDIR)/default/|g' $$unit > $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
 		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit); \
 	done
-	install -m 644 config/virtioforwarder $(DESTDIR)$(SYSCONFDIR)/default/virtioforwarder
 	install -m 644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 completion/vio4wdctl $(DESTDIR)$(COMPLETIONDIR)/vio4wdctl
+	# The original's tools at its paths (launchers of vio4wdctl) with its message definitions;
+	# lib64 too, which os-vif's agilio_ovs plug hard-codes.
+	install -d $(DESTDIR)$(TOOLSDIR) $(DESTDIR)$(PREFIX)/lib64
+	install -m 755 tools/original/virtioforwarder_*.py $(DESTDIR)$(TOOLSDIR)/
+	install -m 644 src/Vio4wd.Contracts/Protocol/virtioforwarder.proto $(DESTDIR)$(TOOLSDIR)/
+	ln -sfn ../lib/virtio-forwarder $(DESTDIR)$(PREFIX)/lib64/virtio-forwarder
+	$(MAKE) -s install-config
+
+# An existing /etc/default/virtioforwarder is the operator's (the original's, or an edited one):
+# never overwritten. The shipped file goes beside it, as dpkg leaves a .dpkg-dist.
+CONFIG_FILE = $(DESTDIR)$(SYSCONFDIR)/default/virtioforwarder
+install-config:
+	install -d $(DESTDIR)$(SYSCONFDIR)/default
+	if [ -e $(CONFIG_FILE) ] || [ -L $(CONFIG_FILE) ]; then \
+		install -m 644 config/virtioforwarder $(CONFIG_FILE).new; \
+		echo "install: $(CONFIG_FILE) exists and is kept; the shipped one is $(CONFIG_FILE).new"; \
+	else \
+		install -m 644 config/virtioforwarder $(CONFIG_FILE); \
+	fi
 
 # The Debian package, built with debhelper (debian/); the .deb, its -dbgsym (libvio4wd.so's debug
 # symbols), .buildinfo and .changes go to out/deb, nothing stays beside the source tree.
