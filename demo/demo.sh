@@ -79,7 +79,7 @@ step "virtio-forwarder (no hugepages), following that OVSDB"
 # The demo's VF is a tap vdev, which an OVSDB row may name only with --allow-runtime-devargs
 # (a real host names PCI addresses and leaves it off).
 "$BIN/virtio-forwarder" --nodaemon --loglevel 5 -C 1 -V "$WORK/sockets" -O "unix:$WORK/db.sock" --allow-runtime-devargs \
-	--pid-path "$WORK" --control-sock "$VIO4WD_CONTROL_SOCK" \
+	--pid-path "$WORK" --control-sock "$VIO4WD_CONTROL_SOCK" --state-dir "$WORK/state" \
 	--eal-args "--no-huge -m 512 --no-pci --file-prefix=$PREFIX" > "$WORK/daemon.log" 2>&1 &
 PIDS+=($!)
 wait_for 60 "the daemon" test -S "$VIO4WD_CONTROL_SOCK"

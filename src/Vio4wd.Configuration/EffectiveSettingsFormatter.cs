@@ -81,6 +81,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.IdleSleepMaxUs => Number(o.IdleSleepMaxUs),
         SettingKey.MaxRelays => Number(o.MaxRelays),
         SettingKey.MetricsAddress => Quote(o.MetricsAddress?.ToString() ?? string.Empty),
+        SettingKey.StateDir => Quote(o.StateDirectory ?? string.Empty),
         SettingKey.ControlOwner => Quote(o.ControlOwner.Name ?? string.Empty),
         SettingKey.ControlGroup => Quote(o.ControlGroup.Name ?? string.Empty),
         SettingKey.BindVfioPci => Quote(string.Join(',', o.BindVfioPci)),

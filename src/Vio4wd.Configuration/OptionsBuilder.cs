@@ -85,6 +85,10 @@ public sealed class OptionsBuilder
             MetricsAddress = _raw.TryGetValue(SettingKey.MetricsAddress, out RawSetting? metrics) && metrics.Value.Length == 0
                 ? null
                 : Parse(SettingKey.MetricsAddress, v => ListenAddress.Parse(v, out string p).OrProblem(p)),
+            // Empty is off: no state file, relays added at run time last until the daemon stops.
+            StateDirectory = _raw.TryGetValue(SettingKey.StateDir, out RawSetting? state) && state.Value.Length == 0
+                ? null
+                : Parse(SettingKey.StateDir, v => ValueParsers.AbsolutePath(v, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultStateDirectory,
             IdleSleepMaxUs = Parse(SettingKey.IdleSleepMaxUs, v => ValueParsers.BoundedInt(v, 0, 100_000, out string p).OrProblem(p)) ?? VirtioForwarderOptions.DefaultIdleSleepMaxUs,
             BindVfioPci = BindVfioPci(),
             CoreScheduler = CoreScheduler(),

@@ -176,6 +176,9 @@ public sealed record VirtioForwarderOptions
     /// <summary>Where /metrics, /healthz and /readyz are served; null: nowhere (vio4wd addition).</summary>
     public ListenAddress? MetricsAddress { get; init; }
 
+    /// <summary>Where the state file is kept (VIRTIOFWD_STATE_DIR); null: no state file (vio4wd addition).</summary>
+    public string? StateDirectory { get; init; } = DefaultStateDirectory;
+
     /// <summary>Devices the daemon binds to vfio-pci before DPDK starts (VIRTIOFWD_BIND_VFIO_PCI), as the original's pre-start did.</summary>
     public IReadOnlyList<string> BindVfioPci { get; init; } = [];
 
@@ -183,6 +186,9 @@ public sealed record VirtioForwarderOptions
 
     /// <summary>The built-in relay count, when the DPDK build allows it (NICs expose 64-256 VFs per PF).</summary>
     public const int DefaultMaxRelays = 256;
+
+    /// <summary>The built-in state directory, as systemd's StateDirectory=vio4wd makes it.</summary>
+    public const string DefaultStateDirectory = "/var/lib/vio4wd";
 
     /// <summary>The built-in idle back-off bound (0: always poll, as the original).</summary>
     public const int DefaultIdleSleepMaxUs = 0;

@@ -74,6 +74,12 @@ internal sealed class DaemonProcess : IDisposable
                 info.ArgumentList.Add("--control-sock");
                 info.ArgumentList.Add(ControlSocket);
             }
+
+            // No state file unless a test asks for one: a test's relays must not come back in the next test's daemon.
+            if (!args.Any(a => a.StartsWith("--state-dir", StringComparison.Ordinal)))
+            {
+                info.ArgumentList.Add("--state-dir=");
+            }
         }
 
         var daemon = new DaemonProcess(Process.Start(info)!);

@@ -8,7 +8,7 @@ namespace Vio4wd.Testing;
 /// its interactive prompt on stdin. It gets its own --file-prefix; disposal kills it by PID and
 /// removes its runtime folder, whatever state the test left it in.
 /// </summary>
-public sealed class Testpmd : IAsyncDisposable
+public sealed partial class Testpmd : IAsyncDisposable
 {
     private static int s_count;
 
@@ -137,6 +137,42 @@ public sealed class Testpmd : IAsyncDisposable
         }
     }
 
+    /// <summary>Frames port 0 has received (the VM stand-in's RX from the relay), from its port statistics.</summary>
+    public async Task<long> ReceivedAsync()
+    {
+        int seen = RxPackets().Count(Output);
+        await SendAsync("show port stats 0");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        System.Text.RegularExpressions.MatchCollection matches;
+        while ((matches = RxPackets().Matches(Output)).Count <= seen)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"testpmd {Prefix} did not print its port statistics\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return long.Parse(matches[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until port 0 has received more than a thousand frames beyond <paramref name="baseline"/>: traffic flows.</summary>
+    public async Task WaitForMoreReceivedAsync(long baseline, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long now;
+        while ((now = await ReceivedAsync()) <= baseline + 1000)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}: the VM received {now - baseline}\n{Output}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     public async Task SendAsync(string command)
     {
         await _process.StandardInput.WriteLineAsync(command);
@@ -201,4 +237,7 @@ public sealed class Testpmd : IAsyncDisposable
             _output.AppendLine(line);
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"RX-packets: (\d+)")]
+    private static partial System.Text.RegularExpressions.Regex RxPackets();
 }

@@ -57,7 +57,7 @@ cmp -s "$ROOTFS/tmp/edited" "$ROOTFS/etc/default/virtioforwarder" || fail "purgi
 root_daemon_check
 
 in_root apt-get purge -y -qq vio4wd >/dev/null 2>&1 || fail "apt-get purge failed"
-for path in usr/lib/vio4wd usr/bin/virtio-forwarder usr/bin/vio4wdctl etc/default/virtioforwarder \
+for path in usr/lib/vio4wd usr/bin/virtio-forwarder usr/bin/vio4wdctl etc/default/virtioforwarder var/lib/vio4wd \
 	lib/systemd/system/virtio-forwarder.service usr/share/man/man8/virtio-forwarder.8.gz; do
 	[ ! -e "$ROOTFS/$path" ] && [ ! -L "$ROOTFS/$path" ] || fail "$path is left after purge"
 done

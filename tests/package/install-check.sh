@@ -66,6 +66,7 @@ sed -i -e "s|^VIRTIOFWD_CPU_MASK=.*|VIRTIOFWD_CPU_MASK=1|" \
 	-e "s|^VIRTIOFWD_SOCKET_DIR=.*|VIRTIOFWD_SOCKET_DIR=$run/sockets|" \
 	-e "s|^VIRTIOFWD_PID_DIR=.*|VIRTIOFWD_PID_DIR=$run|" \
 	-e "s|^VIRTIOFWD_CONTROL_SOCK=.*|VIRTIOFWD_CONTROL_SOCK=$run/control.sock|" \
+	-e "s|^VIRTIOFWD_STATE_DIR=.*|VIRTIOFWD_STATE_DIR=$DEST/var/lib/vio4wd|" \
 	-e "s|ipc:///var/run/virtio-forwarder/|ipc://$run/|" "$config"
 "$DEST/usr/bin/virtio-forwarder" --check-config --config "$config" >/dev/null || fail "--check-config on the installed config"
 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$DEST/usr/bin/virtio-forwarder" --config "$config" --nodaemon >"$DEST/daemon.log" 2>&1 &

@@ -6,7 +6,8 @@ namespace Vio4wd.Core.Relays;
 /// line while it keeps asking for the same thing.
 /// </summary>
 /// <param name="Subject">What the operator knows the asker by, e.g. "interface eth100".</param>
-public sealed record RelayClaim(string Key, string Subject, RelaySpec Spec)
+/// <param name="Name">What the source itself calls the asker (a bond's name, a netdev), kept with the claim so a restarted daemon has it back.</param>
+public sealed record RelayClaim(string Key, string Subject, RelaySpec Spec, string? Name = null)
 {
     /// <summary>A claim keyed by its relay id, for sources with one claim per relay.</summary>
     public static RelayClaim ForRelay(RelaySpec spec)
@@ -15,6 +16,9 @@ public sealed record RelayClaim(string Key, string Subject, RelaySpec Spec)
         return new RelayClaim($"relay {spec.RelayId}", $"relay {spec.RelayId}", spec);
     }
 }
+
+/// <summary>A claim the store granted its place in line: the <paramref name="Order"/> decides collisions (lower is earlier).</summary>
+public sealed record HeldClaim(string Source, RelayClaim Claim, long Order);
 
 /// <summary>A claim that lost to an earlier one, and why.</summary>
 public sealed record ClaimRefusal(string Source, string Key, string Subject, int RelayId, string Reason);
@@ -35,6 +39,7 @@ public sealed class DesiredStateStore
     private readonly Dictionary<(string Source, string Key), Held> _held = [];
     private readonly Dictionary<int, long> _generations = [];
     private readonly Dictionary<int, CpuPins> _pinOverrides = [];
+    private readonly Dictionary<(string Source, string Key), HeldClaim> _restored = [];
     private Dictionary<int, DesiredRelay> _effective = [];
     private IReadOnlyList<ClaimRefusal> _refusals = [];
     private long _claims;
@@ -47,6 +52,52 @@ public sealed class DesiredStateStore
 
     /// <summary>Raised after the refused claims changed (outside the lock).</summary>
     public event Action? RefusalsChanged;
+
+    /// <summary>
+    /// Every claim of every source with its place in line, as a restarted daemon needs them back
+    /// (<see cref="RestoreOrder"/>): the claims only the daemon remembers (port control, the file
+    /// monitor) and who was first for the others. A source that has not published since the
+    /// restart still has what was restored for it.
+    /// </summary>
+    public IReadOnlyList<HeldClaim> HeldClaims()
+    {
+        lock (_lock)
+        {
+            var held = new List<HeldClaim>();
+            foreach ((string source, IReadOnlyList<RelayClaim> claims) in _slices)
+            {
+                foreach (RelayClaim claim in claims)
+                {
+                    if (_held.TryGetValue((source, claim.Key), out Held? place) && place.Spec == claim.Spec && !held.Any(h => h.Source == source && h.Claim.Key == claim.Key))
+                    {
+                        held.Add(new HeldClaim(source, claim, place.Order));
+                    }
+                }
+            }
+
+            held.AddRange(_restored.Values.Where(h => !_slices.ContainsKey(h.Source)));
+            return [.. held.OrderBy(h => h.Order)];
+        }
+    }
+
+    /// <summary>
+    /// Gives claims their place in line from before a restart: a claim a source asks for again,
+    /// unchanged, gets its old place instead of the end of the line, so a running VM's relay is
+    /// not lost to a claim that came later. Each source's restored places stand until its first
+    /// publish, which confirms or drops them. Call before any source publishes.
+    /// </summary>
+    public void RestoreOrder(IEnumerable<HeldClaim> held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        lock (_lock)
+        {
+            foreach (HeldClaim claim in held)
+            {
+                _restored[(claim.Source, claim.Claim.Key)] = claim;
+                _claims = Math.Max(_claims, claim.Order + 1);
+            }
+        }
+    }
 
     /// <summary>Replaces everything <paramref name="source"/> wants, at once, one claim per relay.</summary>
     public void ReplaceSlice(string source, IEnumerable<RelaySpec> specs, long? inputAt = null)
@@ -62,6 +113,14 @@ public sealed class DesiredStateStore
         ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(claims);
         Apply(() => _slices[source] = [.. claims], source, inputAt);
+        lock (_lock)
+        {
+            // The source has spoken: its places from before a restart are kept or gone by now.
+            foreach ((string, string) restored in _restored.Keys.Where(k => k.Source == source).ToList())
+            {
+                _restored.Remove(restored);
+            }
+        }
     }
 
     /// <summary>
@@ -186,7 +245,7 @@ public sealed class DesiredStateStore
 
                 if (!_held.TryGetValue(key, out Held? held) || held.Spec != claim.Spec)
                 {
-                    held = new Held(_claims++, claim.Spec);
+                    held = _restored.TryGetValue(key, out HeldClaim? before) && before.Claim.Spec == claim.Spec ? new Held(before.Order, claim.Spec) : new Held(_claims++, claim.Spec);
                     _held[key] = held;
                 }
 

@@ -20,14 +20,17 @@ public sealed class SourceContext
     private readonly Action<int>? _publishing;
     private readonly PlugTracer? _plugs;
     private readonly PassResults _passes;
+    private readonly RestoredClaims? _restored;
     private int _publishes;
 
     /// <param name="publishing">Called with the publish's number (from 1) before each publish; what it throws, the source's publish throws (fault injection in tests).</param>
     /// <param name="plugs">Where the source's write-back of a relay's state is marked.</param>
     /// <param name="passes">The controller's pass results, to await a change's (none: no controller runs, a wait times out).</param>
+    /// <param name="restored">What the state file held when the daemon started (none: nothing).</param>
     public SourceContext(string source, int maxRelays, DesiredStateStore desired, RelayStatusStore statuses, RejectedRequests rejected, DaemonParts parts,
-        Action<int>? publishing = null, PlugTracer? plugs = null, PassResults? passes = null)
+        Action<int>? publishing = null, PlugTracer? plugs = null, PassResults? passes = null, RestoredClaims? restored = null)
     {
+        _restored = restored;
         _passes = passes ?? new PassResults();
         ArgumentException.ThrowIfNullOrEmpty(source);
         _publishing = publishing;
@@ -66,6 +69,12 @@ public sealed class SourceContext
             _statuses.Changed -= Relay(value);
         }
     }
+
+    /// <summary>
+    /// The claims this source had before the daemon restarted (from the state file), for a source
+    /// whose input is gone once applied (port control, the file monitor) to take up again.
+    /// </summary>
+    public IReadOnlyList<RelayClaim> Restored => _restored?.Of(Source) ?? [];
 
     /// <summary>Replaces all of this source's claims at once and marks it initialized.</summary>
     /// <param name="inputAt">When the input behind this publish arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), if the source knows: plugs are traced from it.</param>

@@ -25,6 +25,7 @@ using Vio4wd.Sources.Ovsdb;
 using Vio4wd.Sources.Zmq;
 using Vio4wd.Zmq;
 using Vio4wd.Core.Relays;
+using Vio4wd.Core.State;
 
 namespace Vio4wd.Daemon.Hosting;
 
@@ -171,6 +172,7 @@ internal static class DaemonHost
         services.AddSingleton<DaemonParts>();
         services.AddSingleton<PlugTracer>();
         services.AddSingleton<PassResults>();
+        services.AddSingleton<RestoredClaims>();
         services.AddSingleton<DataplaneHandle>();
         services.AddSingleton(sp => new ReconcileReporter(sp.GetRequiredService<DaemonMetrics>(), sp.GetRequiredService<PlugTracer>(), LoggerOf(sp, "Vio4wd.Reconciler")));
         services.AddSingleton(sp => new RelayController(sp.GetRequiredService<DataplaneHandle>(), sp.GetRequiredService<DesiredStateStore>(),
@@ -218,6 +220,13 @@ internal static class DaemonHost
                 sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), sp.GetRequiredService<ILogger<MetricsService>>()));
         }
 
+        // Before any source publishes: the claims only the daemon remembers, and who was first.
+        // Runtime sources have their sockets in the socket directory (port control's ADD_SOCK, the name template).
+        string socketDirectory = Path.TrimEndingDirectorySeparator(options.SocketDirectory);
+        var stateRules = new StateFileRules(options.MaxRelays, options.AllowRuntimeDevargs,
+            path => Path.GetDirectoryName(Path.GetFullPath(path)) == socketDirectory);
+        services.AddSingleton<IHostedService>(sp => new StateKeeperService(options.StateDirectory, stateRules, sp.GetRequiredService<DesiredStateStore>(),
+            sp.GetRequiredService<RestoredClaims>(), sp.GetRequiredService<ILogger<StateKeeperService>>()));
         services.AddSingleton<IHostedService, DataplaneService>();
         services.AddSingleton<IHostedService, EventPumpService>();
         services.AddSingleton<IHostedService, ReconcilerService>();
@@ -246,7 +255,7 @@ internal static class DaemonHost
                 TestHooks.Faults faults = sp.GetRequiredService<TestHooks.Faults>();
                 var context = new SourceContext(relaySource.Name, options.MaxRelays, sp.GetRequiredService<DesiredStateStore>(), sp.GetRequiredService<RelayStatusStore>(),
                     sp.GetRequiredService<RejectedRequests>(), sp.GetRequiredService<DaemonParts>(), publish => faults.OnPublish(relaySource.Name, publish),
-                    sp.GetRequiredService<PlugTracer>(), sp.GetRequiredService<PassResults>());
+                    sp.GetRequiredService<PlugTracer>(), sp.GetRequiredService<PassResults>(), sp.GetRequiredService<RestoredClaims>());
                 return new SourceService(relaySource, context, sp.GetRequiredService<DaemonParts>(), sp.GetRequiredService<DaemonExit>(), faults, sp.GetRequiredService<ILogger<SourceService>>());
             });
             services.AddSingleton<IHostedService>(sp => sp.GetServices<SourceService>().ElementAt(index));

@@ -28,6 +28,7 @@ public sealed class FileMonitorSource(
     public const string SourceName = "file";
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly Dictionary<int, (string Netdev, RelaySpec Spec)> _slice = [];
+    private bool _tookUpRestored;
     private Core.Posix.FileStatus _lastRefused;
 
     public string Name => SourceName;
@@ -36,7 +37,17 @@ public sealed class FileMonitorSource(
     {
         ArgumentNullException.ThrowIfNull(context);
         logger.FileMonitorWatching(path);
-        // What was added before a restart of this source stays added.
+        // What was added before a restart of this source stays added, and on the first start what
+        // was added before the daemon restarted (the state file).
+        if (!_tookUpRestored)
+        {
+            _tookUpRestored = true;
+            foreach (RelayClaim claim in context.Restored.Where(c => c.Key == Key(c.Spec.RelayId) && c.Name is not null))
+            {
+                _slice[claim.Spec.RelayId] = (claim.Name!, claim.Spec);
+            }
+        }
+
         Publish(context);
         context.Report(PartState.Running, path);
         using var timer = new PeriodicTimer(Poll);
@@ -142,7 +153,7 @@ public sealed class FileMonitorSource(
     }
 
     private void Publish(SourceContext context) =>
-        context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"file monitor: add_port {e.Value.Netdev}", e.Value.Spec))]);
+        context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"file monitor: add_port {e.Value.Netdev}", e.Value.Spec, e.Value.Netdev))]);
 
     private static string Key(int relay) => $"relay {relay}";
 

@@ -41,6 +41,7 @@ public sealed partial class PortControlSource(
     private readonly Func<PciAddress, string> _deviceOf = deviceOf ?? (pci => pci.ToString());
     private readonly Dictionary<int, Entry> _slice = [];
     private SourceContext? _context;
+    private bool _tookUpRestored;
 
     public string Name => SourceName;
 
@@ -58,11 +59,23 @@ public sealed partial class PortControlSource(
     /// <summary>What this source asks for on one relay; a bond keeps its name for REMOVE and QUERY_PCI.</summary>
     private sealed record Entry(RelaySpec Spec, string DeviceName);
 
-    /// <summary>Binds the source to the daemon's state; what was added before a restart of this source stays added.</summary>
+    /// <summary>
+    /// Binds the source to the daemon's state; what was added before a restart of this source stays
+    /// added, and on the first start what was added before the daemon restarted (the state file).
+    /// </summary>
     internal void Use(SourceContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
+        if (!_tookUpRestored)
+        {
+            _tookUpRestored = true;
+            foreach (RelayClaim claim in context.Restored.Where(c => c.Key == Key(c.Spec.RelayId)))
+            {
+                _slice[claim.Spec.RelayId] = new Entry(claim.Spec, claim.Name ?? claim.Spec.Device?.Devices[0] ?? string.Empty);
+            }
+        }
+
         Publish();
     }
 
@@ -314,7 +327,7 @@ public sealed partial class PortControlSource(
     }
 
     private void Publish() =>
-        Context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"port control: {e.Value.DeviceName}", e.Value.Spec))]);
+        Context.Publish([.. _slice.Select(e => new RelayClaim(Key(e.Key), $"port control: {e.Value.DeviceName}", e.Value.Spec, e.Value.DeviceName))]);
 
     private static string Key(int relay) => $"relay {relay}";
 

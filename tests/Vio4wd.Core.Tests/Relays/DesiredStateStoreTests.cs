@@ -127,4 +127,56 @@ public class DesiredStateStoreTests
         store.SetPinOverride(3, null);
         Assert.That(store.Get(3)!.Spec.Pins, Is.EqualTo(new CpuPins(1, 1)));
     }
+
+    private static RelayClaim Row(string name, string device, int relay) =>
+        new($"uuid-{name}", $"interface {name}", new RelaySpec(relay, DeviceAttachment.Of(device), null));
+
+    [Test]
+    public void After_a_restart_the_claim_that_held_a_relay_keeps_it_whatever_order_the_rows_come_in()
+    {
+        // Before: vhu-b asked for relay 3 first, vhu-a later and was refused.
+        var before = new DesiredStateStore();
+        before.ReplaceClaims("static", [RelayClaim.ForRelay(new RelaySpec(0, DeviceAttachment.Of("net_null0"), null))]);
+        before.ReplaceClaims("ovsdb", [Row("vhu-b", "0000:03:02.2", 3)]);
+        before.ReplaceClaims("ovsdb", [Row("vhu-a", "0000:03:02.1", 3), Row("vhu-b", "0000:03:02.2", 3)]);
+        Assert.That(before.Get(3)!.Spec.Device!.Devices[0], Is.EqualTo("0000:03:02.2"));
+        IReadOnlyList<HeldClaim> held = before.HeldClaims();
+
+        // A fresh store sees the rows in another order: without the old places the first listed wins.
+        var fresh = new DesiredStateStore();
+        fresh.ReplaceClaims("ovsdb", [Row("vhu-a", "0000:03:02.1", 3), Row("vhu-b", "0000:03:02.2", 3)]);
+        Assert.That(fresh.Get(3)!.Spec.Device!.Devices[0], Is.EqualTo("0000:03:02.1"), "the case the restore is for");
+
+        var after = new DesiredStateStore();
+        after.RestoreOrder(held);
+        after.ReplaceClaims("static", [RelayClaim.ForRelay(new RelaySpec(0, DeviceAttachment.Of("net_null0"), null))]);
+        after.ReplaceClaims("ovsdb", [Row("vhu-a", "0000:03:02.1", 3), Row("vhu-b", "0000:03:02.2", 3)]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Get(3)!.Spec.Device!.Devices[0], Is.EqualTo("0000:03:02.2"), "vhu-b keeps relay 3");
+            Assert.That(after.Refusals.Single().Subject, Is.EqualTo("interface vhu-a"));
+            Assert.That(after.HeldClaims().Select(h => (h.Source, h.Claim.Key, h.Order)), Is.EqualTo(held.Select(h => (h.Source, h.Claim.Key, h.Order))));
+        });
+    }
+
+    [Test]
+    public void A_restored_claim_that_changed_joins_the_end_of_the_line_and_new_claims_come_after_the_restored()
+    {
+        var before = new DesiredStateStore();
+        before.ReplaceClaims("ovsdb", [Row("vhu-b", "0000:03:02.2", 3)]);
+        before.ReplaceClaims("zmq", [new RelayClaim("relay 4", "port control: 0000:03:02.4", new RelaySpec(4, DeviceAttachment.Of("0000:03:02.4"), null), "0000:03:02.4")]);
+        IReadOnlyList<HeldClaim> held = before.HeldClaims();
+
+        var after = new DesiredStateStore();
+        after.RestoreOrder(held);
+        // Until a source has spoken again, what it had is still what the state file must keep.
+        Assert.That(after.HeldClaims(), Is.EqualTo(held));
+        after.ReplaceClaims("ovsdb", [Row("vhu-a", "0000:03:02.1", 3), Row("vhu-b", "0000:03:02.9", 3)]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Get(3)!.Spec.Device!.Devices[0], Is.EqualTo("0000:03:02.1"), "vhu-b asks for something else now: it lost its place");
+            Assert.That(after.HeldClaims().Where(h => h.Source == "ovsdb").Select(h => h.Order), Is.All.GreaterThan(held.Max(h => h.Order)));
+            Assert.That(after.HeldClaims().Single(h => h.Source == "zmq"), Is.EqualTo(held.Single(h => h.Source == "zmq")), "port control has not spoken yet");
+        });
+    }
 }
