@@ -39,7 +39,7 @@ public static class FuzzTargets
         public static readonly StatsService Stats = new(Dataplane, new ImmediateTimeProvider());
         public static readonly ConfigService Config = new([new CpuPin(0, 1, 1)], Dataplane);
         public static readonly PortControlSource PortControl = new(
-            new ZmqBinding(new ZmqEndpoint("ipc:///run/vio/port_control"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, "/run/vio", NullLogger.Instance);
+            new ZmqBinding(new ZmqEndpoint("ipc:///run/vio/port_control"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, ["/run/vio"], NullLogger.Instance);
     }
 
     /// <summary>Bytes from ovsdb-server (or whoever answers on its socket) through the JSON-RPC framing.</summary>

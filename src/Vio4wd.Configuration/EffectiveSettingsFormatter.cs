@@ -69,6 +69,7 @@ public static class EffectiveSettingsFormatter
         SettingKey.Jumbo => Flag(o.Jumbo),
         SettingKey.MergeableBuffers => Flag(o.MergeableBuffers),
         SettingKey.StaticVfs => Array(o.StaticVfs.Select(v => $"{v.Device}={v.RelayId}")),
+        SettingKey.VhostSocketDirs => Array(o.VhostSocketDirectories),
         SettingKey.AllowRuntimeDevargs => Flag(o.AllowRuntimeDevargs),
         SettingKey.VfioVfToken => Quote(o.VfioVfToken),
         SettingKey.VhostClient => Flag(o.VhostClientMode),

@@ -75,6 +75,7 @@ public sealed class OptionsBuilder
             SameNuma = Flag(SettingKey.SameNuma),
             VfioVfToken = Parse(SettingKey.VfioVfToken, v => ValueParsers.VfioVfToken(v, out string p).OrProblem(p)),
             StaticVfs = StaticVfs(),
+            VhostSocketDirectories = VhostSocketDirectories(),
             AllowRuntimeDevargs = Flag(SettingKey.AllowRuntimeDevargs),
             CpuPins = CpuPins(workers),
             ExtraEalArguments = EalArguments(workers),
@@ -200,6 +201,24 @@ public sealed class OptionsBuilder
         }
 
         return raw.ValueOmitted ? SocketAccount.InheritFromProcess : Report(raw, raw.Value, (ValueParsers.Account(raw.Value, kind, out string p), p));
+    }
+
+    private List<string> VhostSocketDirectories()
+    {
+        var directories = new List<string>();
+        if (_raw.TryGetValue(SettingKey.VhostSocketDirs, out RawSetting? raw))
+        {
+            foreach (string entry in raw.Values.Where(v => v.Length > 0))
+            {
+                if (Report(raw, entry, (ValueParsers.AbsolutePath(entry, out string p), p)) is { } path
+                    && !directories.Contains(Path.TrimEndingDirectorySeparator(path)))
+                {
+                    directories.Add(Path.TrimEndingDirectorySeparator(path));
+                }
+            }
+        }
+
+        return directories;
     }
 
     private List<StaticVf> StaticVfs()

@@ -176,6 +176,12 @@ public sealed record VirtioForwarderOptions
     /// <summary>Where /metrics, /healthz and /readyz are served; null: nowhere (vio4wd addition).</summary>
     public ListenAddress? MetricsAddress { get; init; }
 
+    /// <summary>Directories besides the socket directory where port control's ADD_SOCK may name sockets (VIRTIOFWD_VHOST_SOCKET_DIRS, vio4wd addition).</summary>
+    public IReadOnlyList<string> VhostSocketDirectories { get; init; } = [];
+
+    /// <summary>Every directory a runtime source may have a relay's socket in: the socket directory first.</summary>
+    public IReadOnlyList<string> SocketDirectories => [SocketDirectory, .. VhostSocketDirectories];
+
     /// <summary>Where the state file is kept (VIRTIOFWD_STATE_DIR); null: no state file (vio4wd addition).</summary>
     public string? StateDirectory { get; init; } = DefaultStateDirectory;
 

@@ -106,6 +106,30 @@ public class SocketDirectoryTests() : DaemonTest("sockdir")
         });
     }
 
+    [TestCase("link", TestName = "A listed socket directory that is a symbolic link stops the start and its target is untouched")]
+    [TestCase("others", TestName = "A listed socket directory others may write stops the start and is not changed")]
+    public async Task A_listed_socket_directory_that_is_not_safe_stops_the_start_naming_the_setting(string how)
+    {
+        using var dir = new TempDirectory();
+        string target = dir.File("elsewhere");
+        Directory.CreateDirectory(target);
+        File.SetUnixFileMode(target, (UnixFileMode)Convert.ToInt32(how == "link" ? "700" : "777", 8));
+        string listed = how == "link" ? dir.File("openvswitch") : target;
+        if (how == "link")
+        {
+            Directory.CreateSymbolicLink(listed, target);
+        }
+
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", dir.File("sockets"), "--vhost-socket-dir", listed,
+            "--vhost-username=nobody", "--dynamic-sockets", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix(how)}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(1), stderr);
+            Assert.That(stderr, Does.Contain($"VIRTIOFWD_VHOST_SOCKET_DIRS: {listed}"));
+            Assert.That(Stat(target), Is.EqualTo(how == "link" ? "directory root:root 700" : "directory root:root 777"), "not given away, not changed");
+        });
+    }
+
     [Test]
     public async Task A_socket_another_process_listens_on_is_never_unlinked_and_other_relays_come_up()
     {

@@ -22,8 +22,10 @@ public class StatePersistenceTests() : DaemonTest("state")
 
     // The aliases make port control's VF a vdev: runtime sources may name one (and the state file
     // hold one) only with --allow-runtime-devargs, as on a real host they name PCI addresses.
+    // Neutron's socket directory as an operator lists it (VIRTIOFWD_VHOST_SOCKET_DIRS).
     private string[] Args(TempDirectory dir, string name) =>
         ["-C", "1", "--nodaemon", "--vhostuser-client", "--dynamic-sockets", "-V", dir.File("sockets"), "--allow-runtime-devargs",
+            "--vhost-socket-dir", dir.File("openvswitch"),
             $"--zmq-port-control-ep=ipc://{dir.File("run")}/port_control", "--state-dir", dir.File("state"),
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefix(name)} --log-level=lib.vhost.config:warning"];
 
@@ -52,7 +54,10 @@ public class StatePersistenceTests() : DaemonTest("state")
     public async Task A_relay_added_by_port_control_comes_back_after_sigterm_and_kill_9_with_its_id_and_its_running_vm()
     {
         using var dir = new TempDirectory();
-        string socket = Path.Combine(dir.File("sockets"), "vhu2f1c7a34-7a");
+        // As Open vSwitch keeps its run directory (root's, 0755): checked, never changed.
+        Directory.CreateDirectory(dir.File("openvswitch"));
+        // Neutron's name for the port's socket: "vhu" + the port id, 14 characters.
+        string socket = Path.Combine(dir.File("openvswitch"), "vhu2f1c7a34-7a");
         Testpmd? vm = null;
         try
         {
@@ -93,6 +98,8 @@ public class StatePersistenceTests() : DaemonTest("state")
                 last.Signal("TERM");
                 Assert.That(await last.WaitForExitAsync(Patience), Is.Zero, last.StandardError);
             }
+
+            Assert.That(File.Exists(socket), Is.True, "QEMU's socket: the daemon connected to it, never made or removed it");
 
             using DaemonProcess empty = DaemonProcess.Start(Hooks, Args(dir, "empty"));
             await empty.WaitForOutputAsync("Forwarding", Patience);

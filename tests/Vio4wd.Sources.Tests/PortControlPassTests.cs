@@ -25,7 +25,7 @@ public class PortControlPassTests
 
     private static PortControlSource Source(Harness h)
     {
-        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, "/run", NullLogger.Instance);
+        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, ["/run"], NullLogger.Instance);
         source.Use(new SourceContext("zmq", 32, h.Desired, h.Statuses, new RejectedRequests(), new DaemonParts(), passes: h.Results));
         return source;
     }

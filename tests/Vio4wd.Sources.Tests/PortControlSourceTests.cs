@@ -34,7 +34,7 @@ public class PortControlSourceTests
         desired.ReplaceSlice("static", [
             new RelaySpec(0, DeviceAttachment.Of("0000:00:01.0"), new VhostSocketSpec("/run/vio0.sock", VhostMode.Server)),
             new RelaySpec(5, null, new VhostSocketSpec("/run/vio5.sock", VhostMode.Server))]);
-        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, "/run", NullLogger.Instance);
+        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Server, ["/run"], NullLogger.Instance);
         source.Use(new SourceContext("zmq", 32, desired, new RelayStatusStore(), new RejectedRequests(), new DaemonParts()));
         return source;
     }
@@ -153,6 +153,22 @@ public class PortControlSourceTests
         {
             Assert.That((query.Status, query.QueryString), Is.EqualTo((Status.Ok, "0000:00:01.0")));
             Assert.That(remove.Status, Is.EqualTo(Status.Ok));
+        });
+    }
+
+    [Test]
+    public void Add_sock_may_name_a_socket_in_a_directory_the_operator_listed_and_the_refusal_elsewhere_names_the_setting()
+    {
+        var source = new PortControlSource(new ZmqBinding(new ZmqEndpoint("ipc:///unused"), ZmqSecurity.IpcOnly, _ => { }), VhostMode.Client,
+            ["/run/vio", "/var/run/openvswitch"], NullLogger.Instance);
+        // Neutron's name for a port's socket: vhu + the port id, 14 characters.
+        byte[] neutron = Request(Op.AddSock, path: "/var/run/openvswitch/vhu2f1c7a34-7a", pcis: "0000:00:02.0").ToByteArray();
+        byte[] elsewhere = Request(Op.AddSock, path: "/var/lib/other/vhu2f1c7a34-7a", pcis: "0000:00:02.0").ToByteArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(source.Accepts(new ZmqRequest(neutron, 1), out _, out _, out string? fine), Is.True, fine);
+            Assert.That(source.Accepts(new ZmqRequest(elsewhere, 1), out _, out _, out string? refused), Is.False);
+            Assert.That(refused, Is.EqualTo("vhost_path '/var/lib/other/vhu2f1c7a34-7a' is not in the socket directory /run/vio or VIRTIOFWD_VHOST_SOCKET_DIRS (/var/run/openvswitch)"));
         });
     }
 }

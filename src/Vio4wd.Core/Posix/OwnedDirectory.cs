@@ -84,6 +84,26 @@ public static class OwnedDirectory
         }
     }
 
+    /// <summary>
+    /// Checks a directory someone else made and keeps (Open vSwitch's run directory, say) without
+    /// changing it: null when only root and the owner <paramref name="uid"/> may write it, else why not.
+    /// </summary>
+    public static string? Check(string path, int? uid)
+    {
+        using SafeFileHandle directory = Posix.Open(path, Posix.ReadOnly | Posix.Directory | Posix.NoFollow, out int errno);
+        if (directory.IsInvalid)
+        {
+            return errno switch
+            {
+                Posix.ELoop or Posix.ENotDir when new FileInfo(path).LinkTarget is not null => $"{path} is a symbolic link; refusing to follow it",
+                Posix.ENotDir => $"{path} is not a directory",
+                _ => $"cannot open {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}",
+            };
+        }
+
+        return Refusal(path, Posix.Status(directory), uid);
+    }
+
     private static string? Refusal(string path, FileStatus st, int? uid)
     {
         bool trustedOwner = st.Uid == 0 || st.Uid == Posix.EffectiveUserId || (uid is { } owner && st.Uid == (uint)owner);

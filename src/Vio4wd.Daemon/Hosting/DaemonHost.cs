@@ -221,10 +221,10 @@ internal static class DaemonHost
         }
 
         // Before any source publishes: the claims only the daemon remembers, and who was first.
-        // Runtime sources have their sockets in the socket directory (port control's ADD_SOCK, the name template).
-        string socketDirectory = Path.TrimEndingDirectorySeparator(options.SocketDirectory);
+        // Runtime sources have their sockets where port control's ADD_SOCK may put them (the name template's are in the first).
+        string[] socketDirectories = [.. options.SocketDirectories.Select(Path.TrimEndingDirectorySeparator)];
         var stateRules = new StateFileRules(options.MaxRelays, options.AllowRuntimeDevargs,
-            path => Path.GetDirectoryName(Path.GetFullPath(path)) == socketDirectory);
+            path => socketDirectories.Contains(Path.GetDirectoryName(Path.GetFullPath(path))));
         services.AddSingleton<IHostedService>(sp => new StateKeeperService(options.StateDirectory, stateRules, sp.GetRequiredService<DesiredStateStore>(),
             sp.GetRequiredService<RestoredClaims>(), sp.GetRequiredService<ILogger<StateKeeperService>>()));
         services.AddSingleton<IHostedService, DataplaneService>();
@@ -239,7 +239,7 @@ internal static class DaemonHost
         sources.Add(sp => new OvsdbSource(ovsdb, provider, LoggerOf(sp, "ovsdb")));
         if (options.ZmqPortControlEndpoint is { } portControl)
         {
-            sources.Add(sp => new PortControlSource(Binding(portControl), mode, options.SocketDirectory, LoggerOf(sp, "zmq"), deviceOf));
+            sources.Add(sp => new PortControlSource(Binding(portControl), mode, options.SocketDirectories, LoggerOf(sp, "zmq"), deviceOf));
         }
 
         if (options.IpcPortControl)

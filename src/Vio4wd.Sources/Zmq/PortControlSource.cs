@@ -25,11 +25,11 @@ namespace Vio4wd.Sources.Zmq;
 /// told failed. Its defects are fixed: at most 8 addresses, PCI addresses compared as numbers,
 /// ids that do not apply are refused rather than ignored.
 /// </summary>
-/// <param name="socketDirectory">ADD_SOCK sockets are made here and nowhere else.</param>
+/// <param name="socketDirectories">ADD_SOCK sockets are made (or, in client mode, reached) here and nowhere else: the socket directory, then VIRTIOFWD_VHOST_SOCKET_DIRS.</param>
 public sealed partial class PortControlSource(
     ZmqBinding binding,
     VhostMode socketMode,
-    string socketDirectory,
+    IReadOnlyList<string> socketDirectories,
     ILogger logger,
     Func<PciAddress, string>? deviceOf = null) : IRelaySource
 {
@@ -154,10 +154,11 @@ public sealed partial class PortControlSource(
             return null;
         }
 
-        string directory = Path.TrimEndingDirectorySeparator(socketDirectory);
-        return Path.GetDirectoryName(Path.GetFullPath(port.VhostPath)) == directory && !port.VhostPath.Contains("/../", StringComparison.Ordinal)
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(port.VhostPath));
+        return socketDirectories.Any(d => Path.TrimEndingDirectorySeparator(d) == directory) && !port.VhostPath.Contains("/../", StringComparison.Ordinal)
             ? null
-            : $"vhost_path '{port.VhostPath}' is not in the socket directory {directory}";
+            : $"vhost_path '{port.VhostPath}' is not in the socket directory {socketDirectories[0]}"
+                + (socketDirectories.Count > 1 ? $" or VIRTIOFWD_VHOST_SOCKET_DIRS ({string.Join(' ', socketDirectories.Skip(1))})" : " (more directories: VIRTIOFWD_VHOST_SOCKET_DIRS)");
     }
 
     private async Task<PortControlResponse> AddAsync(PortControlRequest port, PciAddress[] pcis)

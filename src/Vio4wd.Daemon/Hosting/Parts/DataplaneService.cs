@@ -46,6 +46,19 @@ internal sealed class DataplaneService(VirtioForwarderOptions options, Dataplane
             throw new StartupException(1, $"socket directory: {unsafeDirectory}");
         }
 
+        // Port control's other socket directories belong to others (Open vSwitch's run directory):
+        // made like the socket directory when missing, else only checked, never changed.
+        foreach (string directory in options.VhostSocketDirectories)
+        {
+            string? unusable = Directory.Exists(directory) || new FileInfo(directory).LinkTarget is not null
+                ? OwnedDirectory.Check(directory, dataplaneOptions.SocketUid)
+                : OwnedDirectory.Prepare(directory, dataplaneOptions.SocketUid, dataplaneOptions.SocketGid);
+            if (unusable is not null)
+            {
+                throw new StartupException(1, $"VIRTIOFWD_VHOST_SOCKET_DIRS: {unusable}");
+            }
+        }
+
         try
         {
             _eal = await EalSession.StartAsync(ealArgs, VirtioForwarder.Name).ConfigureAwait(false);
