@@ -131,6 +131,77 @@ public class SocketDirectoryTests() : DaemonTest("sockdir")
     }
 
     [Test]
+    public async Task Qemu_as_libvirt_qemu_and_kvm_reaches_a_server_mode_socket_with_the_default_owner_and_group()
+    {
+        // Debian's libvirt runs QEMU as libvirt-qemu:kvm; the accounts are made here when this host lacks them.
+        using var account = await SystemAccount.EnsureAsync("libvirt-qemu", "kvm");
+        using var dir = new TempDirectory();
+        // QEMU must reach the socket directory through its parents, as through /tmp or /run.
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+        string sockets = dir.File("sockets");
+        using DaemonProcess daemon = DaemonProcess.Start("-C", "1", "--nodaemon", "-V", sockets, "-P", "net_null0=0",
+            "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix("qemu-user")}");
+        await daemon.WaitForOutputAsync("relay 0: Reconciled", Patience);
+        Assert.That(Stat(sockets), Is.EqualTo("directory libvirt-qemu:kvm 750"));
+        await using var vm = Testpmd.Start([$"net_virtio_user0,path={Path.Combine(sockets, "virtio-forwarder0.sock")}"],
+            ["--forward-mode=io", "--nb-cores=1", "--auto-start"], runAs: $"{account.Uid}:{account.Gid}");
+        await Eventually.UntilAsync(() => daemon.StandardOutput.Contains("relay 0: VM connected", StringComparison.Ordinal) || vm.HasExited,
+            "the VM as libvirt-qemu on relay 0", Patience);
+        Assert.That(daemon.StandardOutput, Does.Contain("relay 0: VM connected"), vm.Output);
+        Assert.That(Stat(Path.Combine(sockets, "virtio-forwarder0.sock")), Is.EqualTo("socket libvirt-qemu:kvm 660"));
+        daemon.Signal("TERM");
+        Assert.That(await daemon.WaitForExitAsync(Patience), Is.Zero, daemon.StandardError);
+    }
+
+    /// <summary>A system user and group, made for a test when missing and removed after it.</summary>
+    private sealed class SystemAccount(int uid, int gid, bool madeUser, bool madeGroup, string user, string group) : IDisposable
+    {
+        public int Uid { get; } = uid;
+
+        public int Gid { get; } = gid;
+
+        public static async Task<SystemAccount> EnsureAsync(string user, string group)
+        {
+            bool madeGroup = await RunAsync("getent", "group", group) == string.Empty;
+            if (madeGroup)
+            {
+                await RunAsync("groupadd", "--system", group);
+            }
+
+            bool madeUser = await RunAsync("getent", "passwd", user) == string.Empty;
+            if (madeUser)
+            {
+                await RunAsync("useradd", "--system", "--no-create-home", "--gid", group, "--shell", "/usr/sbin/nologin", user);
+            }
+
+            int uid = int.Parse(await RunAsync("id", "-u", user), System.Globalization.CultureInfo.InvariantCulture);
+            int gid = int.Parse((await RunAsync("getent", "group", group)).Split(':')[2], System.Globalization.CultureInfo.InvariantCulture);
+            return new SystemAccount(uid, gid, madeUser, madeGroup, user, group);
+        }
+
+        public void Dispose()
+        {
+            if (madeUser)
+            {
+                RunAsync("userdel", user).GetAwaiter().GetResult();
+            }
+
+            if (madeGroup)
+            {
+                RunAsync("groupdel", group).GetAwaiter().GetResult();
+            }
+        }
+
+        private static async Task<string> RunAsync(string program, params string[] args)
+        {
+            using Process process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string output = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return output.Trim();
+        }
+    }
+
+    [Test]
     public async Task A_socket_another_process_listens_on_is_never_unlinked_and_other_relays_come_up()
     {
         using var dir = new TempDirectory();

@@ -44,20 +44,37 @@ public sealed partial class Testpmd : IAsyncDisposable
 
     /// <param name="vdevs">--vdev values, e.g. <c>net_virtio_user0,path=/tmp/s.sock</c>.</param>
     /// <param name="appArguments">testpmd arguments after <c>--</c>; <c>-i</c> is always added.</param>
-    public static Testpmd Start(IEnumerable<string> vdevs, IEnumerable<string> appArguments, string cores = "0,1", int memoryMb = 512)
+    /// <param name="runAs">"UID:GID" to run as that user and group alone, as QEMU under libvirt runs (no shared runtime files then: --no-shconf).</param>
+    public static Testpmd Start(IEnumerable<string> vdevs, IEnumerable<string> appArguments, string cores = "0,1", int memoryMb = 512, string? runAs = null)
     {
         string prefix = $"vio4wd-peer-{Environment.ProcessId}-{Interlocked.Increment(ref s_count)}";
         // stdbuf: testpmd printf()s to a pipe, which would otherwise hold its output back.
-        var info = new ProcessStartInfo("stdbuf")
+        var info = new ProcessStartInfo(runAs is null ? "stdbuf" : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (runAs is not null)
+        {
+            // A non-root DPDK keeps its runtime folder under $XDG_RUNTIME_DIR, else /tmp/dpdk: not root's.
+            info.Environment.Remove("XDG_RUNTIME_DIR");
+            string[] ids = runAs.Split(':');
+            foreach (string arg in new[] { $"--reuid={ids[0]}", $"--regid={ids[1]}", "--clear-groups", "--", "stdbuf" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         foreach (string arg in new[] { "-oL", "dpdk-testpmd", "-l", cores, "--no-pci", "--no-huge", "-m", memoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture), "--single-file-segments", $"--file-prefix={prefix}", "--log-level=lib.eal:warning", "--log-level=lib.vhost.config:warning" })
         {
             info.ArgumentList.Add(arg);
+        }
+
+        if (runAs is not null)
+        {
+            info.ArgumentList.Add("--no-shconf");
         }
 
         foreach (string vdev in vdevs)
