@@ -12,6 +12,8 @@ for ctl in "${VIO4WDCTL:-}" "$here/../vio4wd/vio4wdctl" /usr/bin/vio4wdctl; do
 	if [ -n "$ctl" ] && [ -x "$ctl" ]; then exec "$ctl" config "$@"; fi
 done
 exec vio4wdctl config "$@"
+# sh stops at the exec; the rest is a here-document to sh (so `sh -n` passes) and code to Python.
+: <<'PYTHON'
 '''
 import os
 import sys
@@ -23,3 +25,4 @@ if not any(a == "--config-ep" or a.startswith("--config-ep=") for a in args):
 for ctl in (os.environ.get("VIO4WDCTL"), os.path.join(here, "..", "vio4wd", "vio4wdctl"), "/usr/bin/vio4wdctl", "vio4wdctl"):
     if ctl and (os.access(ctl, os.X_OK) or ctl == "vio4wdctl"):
         os.execvp(ctl, [ctl, "config", *args])
+PYTHON

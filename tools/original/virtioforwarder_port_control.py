@@ -16,6 +16,8 @@ for ctl in "${VIO4WDCTL:-}" "$here/../vio4wd/vio4wdctl" /usr/bin/vio4wdctl; do
 	if [ -n "$ctl" ] && [ -x "$ctl" ]; then exec "$ctl" port "$@"; fi
 done
 exec vio4wdctl port "$@"
+# sh stops at the exec; the rest is a here-document to sh (so `sh -n` passes) and code to Python.
+: <<'PYTHON'
 '''
 import os
 import sys
@@ -24,3 +26,4 @@ here = os.path.dirname(os.path.realpath(__file__))
 for ctl in (os.environ.get("VIO4WDCTL"), os.path.join(here, "..", "vio4wd", "vio4wdctl"), "/usr/bin/vio4wdctl", "vio4wdctl"):
     if ctl and (os.access(ctl, os.X_OK) or ctl == "vio4wdctl"):
         os.execvp(ctl, [ctl, "port", *sys.argv[1:]])
+PYTHON
