@@ -42,16 +42,10 @@ public static class OwnedDirectory
             return $"cannot create {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(made)}";
         }
 
-        using SafeFileHandle directory = Posix.Open(path, Posix.ReadOnly | Posix.Directory | Posix.NoFollow, out int errno);
-        if (directory.IsInvalid)
+        using SafeFileHandle directory = OpenDirectory(path, out string? unopened);
+        if (unopened is not null)
         {
-            return errno switch
-            {
-                // With O_DIRECTORY a link says ENOTDIR; asked only to word the refusal.
-                Posix.ELoop or Posix.ENotDir when new FileInfo(path).LinkTarget is not null => $"{path} is a symbolic link; refusing to follow it",
-                Posix.ENotDir => $"{path} is not a directory",
-                _ => $"cannot open {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}",
-            };
+            return unopened;
         }
 
         try
@@ -90,18 +84,22 @@ public static class OwnedDirectory
     /// </summary>
     public static string? Check(string path, int? uid)
     {
-        using SafeFileHandle directory = Posix.Open(path, Posix.ReadOnly | Posix.Directory | Posix.NoFollow, out int errno);
-        if (directory.IsInvalid)
-        {
-            return errno switch
-            {
-                Posix.ELoop or Posix.ENotDir when new FileInfo(path).LinkTarget is not null => $"{path} is a symbolic link; refusing to follow it",
-                Posix.ENotDir => $"{path} is not a directory",
-                _ => $"cannot open {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}",
-            };
-        }
+        using SafeFileHandle directory = OpenDirectory(path, out string? unopened);
+        return unopened ?? Refusal(path, Posix.Status(directory), uid);
+    }
 
-        return Refusal(path, Posix.Status(directory), uid);
+    // The directory itself, never what a link there points to; why not, when it cannot be opened.
+    private static SafeFileHandle OpenDirectory(string path, out string? problem)
+    {
+        SafeFileHandle directory = Posix.Open(path, Posix.ReadOnly | Posix.Directory | Posix.NoFollow, out int errno);
+        problem = !directory.IsInvalid ? null : errno switch
+        {
+            // With O_DIRECTORY a link says ENOTDIR; asked only to word the refusal.
+            Posix.ELoop or Posix.ENotDir when new FileInfo(path).LinkTarget is not null => $"{path} is a symbolic link; refusing to follow it",
+            Posix.ENotDir => $"{path} is not a directory",
+            _ => $"cannot open {path}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}",
+        };
+        return directory;
     }
 
     private static string? Refusal(string path, FileStatus st, int? uid)
