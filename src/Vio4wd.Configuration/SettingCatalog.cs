@@ -159,7 +159,8 @@ public static class SettingCatalog
             "Serve /metrics (Prometheus), /healthz and /readyz over HTTP here; a bare port is loopback; off when empty (vio4wd)."),
         new(SettingKey.StateDir, "VIRTIOFWD_STATE_DIR", "state-dir", null, ArgumentKind.Required, SettingShape.Scalar, "DIR",
             "Directory of the state file that keeps the relays added at run time (port control, file monitor) and who was first for each relay across restarts (default " + VirtioForwarderOptions.DefaultStateDirectory + "); none when empty (vio4wd)."),
-        new(SettingKey.VhostSocketDirs, "VIRTIOFWD_VHOST_SOCKET_DIRS", "vhost-socket-dir", null, ArgumentKind.Required, SettingShape.List, "DIR",
+        // Not "vhost-socket-dir": the original's --vhost-socket would no longer take its abbreviations.
+        new(SettingKey.VhostSocketDirs, "VIRTIOFWD_VHOST_SOCKET_DIRS", "extra-socket-dir", null, ArgumentKind.Required, SettingShape.List, "DIR",
             "Further directories where port control's ADD_SOCK may name sockets (e.g. Neutron's /var/run/openvswitch), each writable only by root and the socket owner; the daemon never changes them; repeatable (vio4wd)."),
         new(SettingKey.IdleSleepMaxUs, "VIRTIOFWD_IDLE_SLEEP_MAX_US", "idle-sleep-max-us", null, ArgumentKind.Required, SettingShape.Scalar, "US",
             "A worker whose relays are idle sleeps up to this many microseconds between polls (doubling from 1); 0 polls flat out (vio4wd)."),

@@ -175,6 +175,11 @@ public class ConfigurationLoaderTests
         yield return Case("-C 1,2 --eal-args=--no-huge", o => string.Join('|', o.ExtraEalArguments), "--no-huge");
         yield return Case("-C 1,2 --control-sock /run/x.sock", o => o.ControlSocket, "/run/x.sock");
         yield return Case("-C 1,2 --loglevel 3 --loglevel 5", o => o.LogLevel, 5);
+        // vio4wd's additions take no abbreviation of the original's options away.
+        yield return Case("-C 1,2 --vhost-sock=vio%u.sock", o => o.SocketNameTemplate, "vio%u.sock");
+        yield return Case("-C 1,2 --extra-socket-dir /run/a --extra=/run/b", o => string.Join(' ', o.VhostSocketDirectories), "/run/a /run/b");
+        yield return Case("-C 1,2 --state-dir /var/lib/x", o => o.StateDirectory, "/var/lib/x");
+        yield return Case("-C 1,2 --state-dir=", o => o.StateDirectory, null);
     }
 
     [TestCaseSource(nameof(CommandLineOptions))]

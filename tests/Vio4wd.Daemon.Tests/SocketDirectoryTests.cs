@@ -120,7 +120,7 @@ public class SocketDirectoryTests() : DaemonTest("sockdir")
             Directory.CreateSymbolicLink(listed, target);
         }
 
-        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", dir.File("sockets"), "--vhost-socket-dir", listed,
+        (int code, _, string stderr) = await DaemonProcess.RunAsync("-C", "1", "--nodaemon", "-V", dir.File("sockets"), "--extra-socket-dir", listed,
             "--vhost-username=nobody", "--dynamic-sockets", "--eal-args", $"--no-huge -m 256 --no-pci --file-prefix={Prefix(how)}");
         Assert.Multiple(() =>
         {

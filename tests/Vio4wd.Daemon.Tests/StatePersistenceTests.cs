@@ -25,7 +25,7 @@ public class StatePersistenceTests() : DaemonTest("state")
     // Neutron's socket directory as an operator lists it (VIRTIOFWD_VHOST_SOCKET_DIRS).
     private string[] Args(TempDirectory dir, string name) =>
         ["-C", "1", "--nodaemon", "--vhostuser-client", "--dynamic-sockets", "-V", dir.File("sockets"), "--allow-runtime-devargs",
-            "--vhost-socket-dir", dir.File("openvswitch"),
+            "--extra-socket-dir", dir.File("openvswitch"),
             $"--zmq-port-control-ep=ipc://{dir.File("run")}/port_control", "--state-dir", dir.File("state"),
             "--eal-args", $"--no-huge -m 512 --no-pci --file-prefix={Prefix(name)} --log-level=lib.vhost.config:warning"];
 
