@@ -64,11 +64,13 @@ public sealed class DesiredStateStore
         lock (_lock)
         {
             var held = new List<HeldClaim>();
+            var taken = new HashSet<(string, string)>();
             foreach ((string source, IReadOnlyList<RelayClaim> claims) in _slices)
             {
                 foreach (RelayClaim claim in claims)
                 {
-                    if (_held.TryGetValue((source, claim.Key), out Held? place) && place.Spec == claim.Spec && !held.Any(h => h.Source == source && h.Claim.Key == claim.Key))
+                    // A key claims once; its first claim counts (as in Recompute).
+                    if (_held.TryGetValue((source, claim.Key), out Held? place) && place.Spec == claim.Spec && taken.Add((source, claim.Key)))
                     {
                         held.Add(new HeldClaim(source, claim, place.Order));
                     }
